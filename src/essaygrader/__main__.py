@@ -1,0 +1,5 @@
+"""``python -m essaygrader`` runs the command line."""
+
+from essaygrader.cli.main import main
+
+main()

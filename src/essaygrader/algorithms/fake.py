@@ -1,0 +1,106 @@
+"""``fake``: a fast, deterministic classifier for tests and wiring checks.
+
+It learns one number per point value, the mean word count of the examples that earned
+it, and gives an essay the point value whose mean is nearest to its own word count. The
+grades mean little, but they are the same on every run and machine.
+
+Parameters, for exercising the pipeline (set them in the algorithm registry settings):
+``train_delay`` and ``score_delay`` sleep that many seconds in ``fit`` and ``predict``;
+``fail`` set to ``"train"`` or ``"score"`` raises the algorithm error of that step.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import Any, Self
+
+from essaygrader.algorithms.base import (
+    CriterionClassifier,
+    FeatureCache,
+    ModelData,
+    Score,
+    check_training_data,
+)
+from essaygrader.errors import (
+    AlgorithmLoadError,
+    AlgorithmScoringError,
+    AlgorithmTrainingError,
+    NotFittedError,
+)
+
+
+def _word_counts(texts: list[str]) -> list[int]:
+    return [len(text.split()) for text in texts]
+
+
+class FakeClassifier(CriterionClassifier):
+    """Word-count classifier; see the module docstring."""
+
+    algorithm_id = "fake"
+    format_version = 1
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        points: Sequence[int],
+        *,
+        valid_points: Sequence[int],
+        cache: FeatureCache | None = None,
+        prompt: str = "",
+    ) -> Self:
+        check_training_data(texts, points, valid_points)
+        time.sleep(float(self.params.get("train_delay", 0)))
+        if self.params.get("fail") == "train":
+            raise AlgorithmTrainingError("fake algorithm set to fail training")
+        counts = (cache or FeatureCache()).per_essay("fake.words", texts, _word_counts)
+        by_points: dict[int, list[int]] = {}
+        for count, earned in zip(counts, points, strict=True):
+            by_points.setdefault(int(earned), []).append(count)
+        self.valid_points_ = sorted(int(p) for p in valid_points)
+        self.centres_ = {p: sum(c) / len(c) for p, c in sorted(by_points.items())}
+        return self
+
+    def predict(self, texts: Sequence[str], *, cache: FeatureCache | None = None) -> list[Score]:
+        if not hasattr(self, "centres_"):
+            raise NotFittedError("fake classifier: call fit or from_model before predict")
+        time.sleep(float(self.params.get("score_delay", 0)))
+        if self.params.get("fail") == "score":
+            raise AlgorithmScoringError("fake algorithm set to fail scoring")
+        counts = (cache or FeatureCache()).per_essay("fake.words", texts, _word_counts)
+        return [self._score(count) for count in counts]
+
+    def _score(self, count: int) -> Score:
+        distances = sorted((abs(count - centre), p) for p, centre in self.centres_.items())
+        best_distance, best = distances[0]
+        runner_up = distances[1][0] if len(distances) > 1 else best_distance + 1.0
+        confidence = 1.0 - best_distance / (best_distance + runner_up) if runner_up else 1.0
+        return Score(points=best, confidence=round(confidence, 4))
+
+    def to_model(self) -> ModelData:
+        if not hasattr(self, "centres_"):
+            raise NotFittedError("fake classifier: nothing to export before fit")
+        payload = {"centres": [[p, c] for p, c in self.centres_.items()]}
+        return ModelData(
+            algorithm_id=self.algorithm_id,
+            format_version=self.format_version,
+            metadata={"valid_points": self.valid_points_},
+            payload=json.dumps(payload, sort_keys=True).encode(),
+        )
+
+    @classmethod
+    def from_model(cls, model: ModelData, **params: Any) -> Self:
+        cls.check_format(model)
+        try:
+            payload = json.loads(model.payload)
+            centres = {int(p): float(c) for p, c in payload["centres"]}
+            valid_points = [int(p) for p in model.metadata["valid_points"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AlgorithmLoadError(f"fake model is malformed: {exc}") from exc
+        if not centres or not set(centres) <= set(valid_points):
+            raise AlgorithmLoadError("fake model's point values are not among its valid points")
+        classifier = cls(**params)
+        classifier.centres_ = centres
+        classifier.valid_points_ = valid_points
+        return classifier

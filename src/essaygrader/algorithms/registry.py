@@ -1,0 +1,113 @@
+"""Maps algorithm ids to classifier classes and their parameters, from settings.
+
+The built-in algorithms are always registered; the ``algorithms`` setting adds or
+overrides entries, for example::
+
+    ESSAYGRADER_ALGORITHMS='{"slow": {"class": "essaygrader.algorithms.fake:FakeClassifier",
+                                      "params": {"score_delay": 2}}}'
+
+An ML engineer plugs in a new algorithm by subclassing
+:class:`~essaygrader.algorithms.base.CriterionClassifier` and registering its import path.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from essaygrader.algorithms.base import CriterionClassifier, ModelData
+from essaygrader.errors import AlgorithmLoadError, UnknownAlgorithm
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec:
+    """Where an algorithm's class lives (``module:Class``) and the parameters it gets."""
+
+    class_path: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+BUILTIN_ALGORITHMS: dict[str, AlgorithmSpec] = {
+    "fake": AlgorithmSpec("essaygrader.algorithms.fake:FakeClassifier"),
+    "default": AlgorithmSpec("essaygrader.algorithms.default:DefaultClassifier"),
+    "ease": AlgorithmSpec("essaygrader.algorithms.ease:EaseClassifier"),
+}
+
+
+class AlgorithmRegistry:
+    """The algorithms a process can train and score with.
+
+    Args:
+        specs: Extra or overriding entries, merged over :data:`BUILTIN_ALGORITHMS`.
+    """
+
+    def __init__(self, specs: Mapping[str, AlgorithmSpec] | None = None) -> None:
+        self._specs = {**BUILTIN_ALGORITHMS, **(specs or {})}
+        self._classes: dict[str, type[CriterionClassifier]] = {}
+
+    def ids(self) -> list[str]:
+        """Every registered algorithm id, sorted."""
+        return sorted(self._specs)
+
+    def check(self, algorithm_id: str, *, field: str = "algorithm_id") -> str:
+        """Return ``algorithm_id`` if it is registered.
+
+        Raises:
+            UnknownAlgorithm: It is not; the message lists the ids that are.
+        """
+        if algorithm_id not in self._specs:
+            raise UnknownAlgorithm(
+                f"unknown algorithm {algorithm_id!r}; registered: {', '.join(self.ids())}",
+                field=field,
+                algorithm_id=algorithm_id,
+            )
+        return algorithm_id
+
+    def classifier_class(self, algorithm_id: str) -> type[CriterionClassifier]:
+        """Import and return the class registered under ``algorithm_id``.
+
+        Raises:
+            UnknownAlgorithm: The id is not registered.
+            AlgorithmLoadError: The class path cannot be imported or is not a classifier.
+        """
+        self.check(algorithm_id)
+        if algorithm_id not in self._classes:
+            path = self._specs[algorithm_id].class_path
+            module_name, _, class_name = path.partition(":")
+            try:
+                cls = getattr(importlib.import_module(module_name), class_name)
+            except (ImportError, AttributeError, ValueError) as exc:
+                raise AlgorithmLoadError(
+                    f"algorithm {algorithm_id!r}: cannot import {path!r}: {exc}",
+                    algorithm_id=algorithm_id,
+                ) from exc
+            if not (isinstance(cls, type) and issubclass(cls, CriterionClassifier)):
+                raise AlgorithmLoadError(
+                    f"algorithm {algorithm_id!r}: {path!r} is not a CriterionClassifier",
+                    algorithm_id=algorithm_id,
+                )
+            self._classes[algorithm_id] = cls
+        return self._classes[algorithm_id]
+
+    def new(self, algorithm_id: str) -> CriterionClassifier:
+        """An unfitted classifier of ``algorithm_id`` with its configured parameters."""
+        cls = self.classifier_class(algorithm_id)
+        return cls(**self._specs[algorithm_id].params)
+
+    def load(self, algorithm_id: str, model: ModelData) -> CriterionClassifier:
+        """A fitted classifier of ``algorithm_id`` rebuilt from stored model data.
+
+        Raises:
+            AlgorithmLoadError: The model was made by another algorithm or is malformed.
+            IncompatibleModel: The model's format version is not the class's.
+        """
+        cls = self.classifier_class(algorithm_id)
+        if model.algorithm_id != cls.algorithm_id:
+            raise AlgorithmLoadError(
+                f"model was made by algorithm {model.algorithm_id!r}, "
+                f"not by {cls.algorithm_id!r} (registered as {algorithm_id!r})",
+                algorithm_id=algorithm_id,
+            )
+        return cls.from_model(model, **self._specs[algorithm_id].params)

@@ -1,0 +1,30 @@
+"""The AI Grading API, client side: what a course platform and course staff call.
+
+Every method takes and returns JSON-serialisable values. Writes happen in one
+transaction each: a request that fails changes nothing. Tasks are handed to the queue
+only after that transaction commits.
+"""
+
+from __future__ import annotations
+
+from essaygrader.api.base import UNSET
+from essaygrader.api.grading import GradingAPI
+from essaygrader.api.items import ItemsAPI
+from essaygrader.api.rescheduling import ReschedulingAPI
+from essaygrader.api.statistics import StatisticsAPI
+from essaygrader.api.training import TrainingAPI
+
+
+class AIGradingAPI(ItemsAPI, TrainingAPI, GradingAPI, ReschedulingAPI, StatisticsAPI):
+    """Items, training, submissions and their assessments, rescheduling, the backlog and
+    service statistics.
+
+    Args:
+        settings: The process settings.
+        database: Where records live.
+        algorithms: The registered algorithms.
+        task_queue: Where training and grading tasks are sent.
+    """
+
+
+__all__ = ["UNSET", "AIGradingAPI"]

@@ -1,0 +1,421 @@
+"""Submissions, their grading workflows and their assessments."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from essaygrader.api.base import (
+    MAX_BATCH_SUBMISSIONS,
+    APIBase,
+    page,
+)
+from essaygrader.api.records import (
+    assessment_of,
+    current_classifier_set,
+    find_grading_workflow,
+    find_item,
+    grading_workflow_json,
+    internal_errors,
+    iso,
+    training_workflow_json,
+)
+from essaygrader.db.models import (
+    AssessmentPartRecord,
+    AssessmentRecord,
+    GradingWorkflowRecord,
+    SubmissionRecord,
+    TrainingWorkflowRecord,
+    utcnow,
+)
+from essaygrader.domain.item import ItemKey
+from essaygrader.domain.submission import essay_text
+from essaygrader.domain.validation import require_id, require_mapping
+from essaygrader.domain.workflow import TaskType
+from essaygrader.errors import (
+    GradingInternalError,
+    GradingRequestError,
+    SubmissionNotFound,
+)
+
+log = logging.getLogger(__name__)
+
+
+class GradingAPI(APIBase):
+    def submit(
+        self,
+        course_id: str,
+        item_id: str,
+        student_id: str,
+        answer: Any,
+        *,
+        external_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Store a submission and start grading it.
+
+        It is graded with the item's current classifier set; when none exists yet, the
+        grading workflow waits and is scheduled as soon as training completes.
+
+        Returns:
+            ``{"submission_uuid", "grading_workflow_uuid", "status"}``; status is
+            ``scheduled`` or ``waiting``.
+
+        Raises:
+            ItemNotFound: No such item.
+            GradingRequestError: An invalid field (empty or oversized essay, bad answer
+                shape), named in the error.
+        """
+        return self._submit(
+            course_id,
+            item_id,
+            [{"student_id": student_id, "answer": answer, "external_id": external_id}],
+            indexed=False,
+        )[0]
+
+    def submit_many(
+        self,
+        course_id: str,
+        item_id: str,
+        submissions: Sequence[dict[str, Any]],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Store several submissions in one transaction: all of them or, on error, none.
+
+        Args:
+            submissions: ``[{"student_id", "answer", "external_id" (optional)}]``.
+            progress: Called with the number of tasks handed to the queue so far.
+
+        Returns:
+            One result per submission, in order, shaped as :meth:`submit`'s.
+
+        Raises:
+            GradingRequestError: Naming the index and field of the first invalid one.
+        """
+        return self._submit(course_id, item_id, submissions, indexed=True, progress=progress)
+
+    def _submit(
+        self,
+        course_id: str,
+        item_id: str,
+        submissions: Sequence[dict[str, Any]],
+        *,
+        indexed: bool,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        key = ItemKey.parse(course_id, item_id)
+        if not isinstance(submissions, Sequence) or isinstance(submissions, str | bytes):
+            raise GradingRequestError("must be a list", field="submissions")
+        if len(submissions) > MAX_BATCH_SUBMISSIONS:
+            raise GradingRequestError(
+                f"has {len(submissions):,} entries; send at most {MAX_BATCH_SUBMISSIONS:,} "
+                "per request",
+                field="submissions",
+            )
+        rows = [
+            self._submission_fields(s, f"submissions[{i}]." if indexed else "")
+            for i, s in enumerate(submissions)
+        ]
+        with (
+            internal_errors(GradingInternalError, f"storing submissions to item {key}"),
+            self.database.transaction() as session,
+        ):
+            item = find_item(session, key, lock="share")
+            current = current_classifier_set(
+                session, key.course_id, key.item_id, item.rubric.structure_hash
+            )
+            now = utcnow()
+            results = []
+            for row in rows:
+                submission = SubmissionRecord(
+                    course_id=key.course_id, item_id=key.item_id, created_at=now, **row
+                )
+                session.add(submission)
+                session.flush()
+                workflow = GradingWorkflowRecord(
+                    submission_uuid=submission.uuid,
+                    course_id=key.course_id,
+                    item_id=key.item_id,
+                    rubric_id=item.rubric_id,
+                    classifier_set_uuid=current.uuid if current else None,
+                    created_at=now,
+                    scheduled_at=now if current else None,
+                )
+                session.add(workflow)
+                session.flush()
+                results.append(
+                    {
+                        "submission_uuid": submission.uuid,
+                        "grading_workflow_uuid": workflow.uuid,
+                        "status": "scheduled" if current else "waiting",
+                    }
+                )
+        if current is not None:
+            for done, result in enumerate(results, 1):
+                self.task_queue.enqueue(TaskType.GRADE, result["grading_workflow_uuid"])
+                if progress:
+                    progress(done)
+        return results
+
+    def _submission_fields(self, raw: Any, prefix: str) -> dict[str, Any]:
+        raw = require_mapping(
+            raw,
+            prefix.rstrip(".") or "submission",
+            GradingRequestError,
+            {"student_id", "answer", "external_id"},
+        )
+        external_id = raw.get("external_id")
+        return {
+            "student_id": require_id(
+                raw.get("student_id"), f"{prefix}student_id", GradingRequestError
+            ),
+            "external_id": None
+            if external_id in (None, "")
+            else require_id(external_id, f"{prefix}external_id", GradingRequestError),
+            "answer": raw.get("answer"),
+            "text": essay_text(
+                raw.get("answer"), max_chars=self.settings.max_essay_chars, field=f"{prefix}answer"
+            ),
+        }
+
+    def get_submission(self, submission_uuid: str) -> dict[str, Any]:
+        """A submission, its grading status and its latest assessment (or None).
+
+        Raises:
+            SubmissionNotFound: No such submission.
+        """
+        uuid = require_id(submission_uuid, "submission_uuid", GradingRequestError)
+        with (
+            internal_errors(GradingInternalError, f"reading submission {uuid}"),
+            self.database.transaction(read_only=True) as session,
+        ):
+            submission = session.scalar(
+                select(SubmissionRecord).where(SubmissionRecord.uuid == uuid)
+            )
+            if submission is None:
+                raise SubmissionNotFound(f"no submission {uuid!r}", field="submission_uuid")
+            workflow = _latest_workflow(session, uuid)
+            assessment = _latest_assessment(session, uuid)
+            return {
+                "uuid": submission.uuid,
+                "course_id": submission.course_id,
+                "item_id": submission.item_id,
+                "student_id": submission.student_id,
+                "external_id": submission.external_id,
+                "answer": submission.answer,
+                "text": submission.text,
+                "created_at": iso(submission.created_at),
+                "grading_workflow": grading_workflow_json(workflow) if workflow else None,
+                "assessment": assessment.to_dict() if assessment else None,
+            }
+
+    def get_latest_assessment(self, submission_uuid: str) -> dict[str, Any] | None:
+        """The submission's newest AI assessment, or None while it is being graded.
+
+        Raises:
+            SubmissionNotFound: No such submission.
+        """
+        return self.get_submission(submission_uuid)["assessment"]  # type: ignore[no-any-return]
+
+    def get_assessment_scores_by_criteria(self, submission_uuid: str) -> dict[str, int]:
+        """``{criterion: points}`` of the newest AI assessment; empty while ungraded."""
+        assessment = self.get_latest_assessment(submission_uuid)
+        return {p["criterion"]: p["points"] for p in assessment["parts"]} if assessment else {}
+
+    def get_grading_workflow(self, workflow_uuid: str) -> dict[str, Any]:
+        """A grading workflow's status, attempts and error.
+
+        Raises:
+            GradingWorkflowNotFound: No such workflow.
+        """
+        uuid = require_id(workflow_uuid, "workflow_uuid", GradingRequestError)
+        with (
+            internal_errors(GradingInternalError, f"reading grading workflow {uuid}"),
+            self.database.transaction(read_only=True) as session,
+        ):
+            return grading_workflow_json(find_grading_workflow(session, uuid))
+
+    def is_grading_workflow_complete(self, workflow_uuid: str) -> bool:
+        """Whether the submission has its assessment."""
+        return bool(self.get_grading_workflow(workflow_uuid)["status"] == "complete")
+
+    def list_submissions(
+        self,
+        course_id: str,
+        item_id: str,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        status: str | None = None,
+        confidence_below: float | None = None,
+    ) -> dict[str, Any]:
+        """An item's submissions, oldest first, each with its status and latest assessment.
+
+        Args:
+            status: Only workflows in this status (waiting, scheduled, failed, complete).
+            confidence_below: Only graded submissions with a criterion scored at a
+                confidence below this (from 0 to 1): the ones worth a person's look.
+
+        Returns:
+            ``{"submissions": [...], "total": n, "offset": ..., "limit": ...}``.
+        """
+        key = ItemKey.parse(course_id, item_id)
+        offset, limit = page(offset, limit, GradingRequestError)
+        with (
+            internal_errors(GradingInternalError, f"listing submissions of item {key}"),
+            self.database.transaction(read_only=True) as session,
+        ):
+            find_item(session, key)
+            query = (
+                select(SubmissionRecord, GradingWorkflowRecord)
+                .join(
+                    GradingWorkflowRecord,
+                    GradingWorkflowRecord.submission_uuid == SubmissionRecord.uuid,
+                )
+                .where(
+                    SubmissionRecord.course_id == key.course_id,
+                    SubmissionRecord.item_id == key.item_id,
+                )
+            )
+            query = _filter_status(query, status)
+            if confidence_below is not None:
+                query = query.where(_low_confidence(confidence_below))
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.execute(
+                query.order_by(SubmissionRecord.id).offset(offset).limit(limit)
+            ).all()
+            assessments = {
+                a.grading_workflow_uuid: a
+                for a in session.scalars(
+                    select(AssessmentRecord).where(
+                        AssessmentRecord.grading_workflow_uuid.in_([w.uuid for _, w in rows])
+                    )
+                )
+            }
+            return {
+                "submissions": [
+                    {
+                        "submission_uuid": s.uuid,
+                        "student_id": s.student_id,
+                        "external_id": s.external_id,
+                        "created_at": iso(s.created_at),
+                        "status": grading_workflow_json(w)["status"],
+                        "grading_workflow_uuid": w.uuid,
+                        "assessment": assessment_of(assessments[w.uuid], w.uuid).to_dict()
+                        if w.uuid in assessments
+                        else None,
+                    }
+                    for s, w in rows
+                ],
+                "total": total,
+                "offset": offset,
+                "limit": limit,
+            }
+
+    def get_workflow_statuses(
+        self,
+        workflow_uuids: Sequence[str],
+        *,
+        task_type: str = "grade",
+        course_ids: Sequence[str] | None = None,
+    ) -> dict[str, str]:
+        """``{uuid: status}`` for many workflows of one type at once; unknown ids are left out.
+
+        Args:
+            course_ids: Leave out workflows of other courses too.
+
+        Raises:
+            GradingRequestError: Unknown task type or too many ids.
+        """
+        if task_type not in ("train", "grade"):
+            raise GradingRequestError(
+                f"unknown task type {task_type!r}; use train or grade", field="task_type"
+            )
+        if len(workflow_uuids) > MAX_BATCH_SUBMISSIONS:
+            raise GradingRequestError(
+                f"at most {MAX_BATCH_SUBMISSIONS:,} ids per request", field="workflow_uuids"
+            )
+        if isinstance(workflow_uuids, str | bytes):
+            raise GradingRequestError("must be a list of ids", field="workflow_uuids")
+        workflow_uuids = [
+            require_id(u, f"workflow_uuids[{i}]", GradingRequestError)
+            for i, u in enumerate(workflow_uuids)
+        ]
+        model: Any = GradingWorkflowRecord if task_type == "grade" else TrainingWorkflowRecord
+        serialise = grading_workflow_json if task_type == "grade" else training_workflow_json
+        scope = [] if course_ids is None else [model.course_id.in_(list(course_ids))]
+        statuses = {}
+        with (
+            internal_errors(GradingInternalError, "reading workflow statuses"),
+            self.database.transaction(read_only=True) as session,
+        ):
+            for start in range(0, len(workflow_uuids), 500):
+                chunk = list(workflow_uuids[start : start + 500])
+                for workflow in session.scalars(select(model).where(model.uuid.in_(chunk), *scope)):
+                    statuses[workflow.uuid] = serialise(workflow)["status"]
+        return statuses
+
+
+def _latest_workflow(session: Session, submission_uuid: str) -> GradingWorkflowRecord | None:
+    return session.scalar(
+        select(GradingWorkflowRecord)
+        .where(GradingWorkflowRecord.submission_uuid == submission_uuid)
+        .order_by(GradingWorkflowRecord.created_at.desc())
+        .limit(1)
+    )
+
+
+def _latest_assessment(session: Session, submission_uuid: str) -> Any:
+    record = session.scalar(
+        select(AssessmentRecord)
+        .where(AssessmentRecord.submission_uuid == submission_uuid)
+        .order_by(AssessmentRecord.scored_at.desc(), AssessmentRecord.uuid.desc())
+        .limit(1)
+    )
+    return assessment_of(record, record.grading_workflow_uuid) if record else None
+
+
+def _low_confidence(threshold: Any) -> Any:
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not 0.0 <= threshold <= 1.0
+    ):
+        raise GradingRequestError("must be a number from 0 to 1", field="confidence_below")
+    parts = (
+        select(AssessmentPartRecord.id)
+        .join(AssessmentRecord, AssessmentRecord.uuid == AssessmentPartRecord.assessment_uuid)
+        .where(
+            AssessmentRecord.grading_workflow_uuid == GradingWorkflowRecord.uuid,
+            AssessmentPartRecord.confidence < threshold,
+        )
+    )
+    return parts.exists()
+
+
+def _filter_status(query: Any, status: str | None) -> Any:
+    w = GradingWorkflowRecord
+    conditions = {
+        None: [],
+        "complete": [w.completed_at.is_not(None)],
+        "failed": [w.completed_at.is_(None), w.failed_at.is_not(None)],
+        "waiting": [
+            w.completed_at.is_(None),
+            w.failed_at.is_(None),
+            w.classifier_set_uuid.is_(None),
+        ],
+        "scheduled": [
+            w.completed_at.is_(None),
+            w.failed_at.is_(None),
+            w.classifier_set_uuid.is_not(None),
+        ],
+    }
+    if status not in conditions:
+        raise GradingRequestError(
+            f"unknown status {status!r}; use waiting, scheduled, failed or complete", field="status"
+        )
+    return query.where(*conditions[status])

@@ -1,0 +1,223 @@
+"""The worker API's housekeeping: failures kept on workflows, the sweeper, heartbeats."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from essaygrader.algorithms.registry import AlgorithmRegistry
+from essaygrader.api.classifier_cache import ClassifierCache
+from essaygrader.api.records import (
+    current_classifier_set,
+    internal_errors,
+)
+from essaygrader.config import Settings
+from essaygrader.db.models import (
+    GradingWorkflowRecord,
+    TrainingWorkflowRecord,
+    WorkerHeartbeatRecord,
+    utcnow,
+)
+from essaygrader.db.session import Database
+from essaygrader.domain.workflow import TaskType
+from essaygrader.errors import (
+    ReschedulingInternalError,
+)
+from essaygrader.storage.base import BlobStore
+from essaygrader.tasks.queue import TaskQueue
+
+log = logging.getLogger(__name__)
+
+MAX_ERROR_CHARS = 4000
+
+
+class WorkerMaintenanceAPI:
+    """Collaborators of the worker API, and the calls that keep workflows moving."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        blobs: BlobStore,
+        algorithms: AlgorithmRegistry,
+        task_queue: TaskQueue,
+        classifier_cache: ClassifierCache,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.blobs = blobs
+        self.algorithms = algorithms
+        self.task_queue = task_queue
+        self.classifier_cache = classifier_cache
+
+    def record_failure(
+        self, task_type: TaskType, workflow_uuid: str, error: str, *, final: bool
+    ) -> None:
+        """Keep a task's error on its workflow; ``final`` marks the workflow failed."""
+        model = TrainingWorkflowRecord if task_type is TaskType.TRAIN else GradingWorkflowRecord
+        values: dict[str, Any] = {"last_error": error[:MAX_ERROR_CHARS]}
+        if final:
+            values["failed_at"] = utcnow()
+        with (
+            internal_errors(ReschedulingInternalError, f"recording failure of {workflow_uuid}"),
+            self.database.transaction() as session,
+        ):
+            session.execute(
+                update(model)
+                .where(model.uuid == workflow_uuid, model.completed_at.is_(None))
+                .values(**values)
+            )
+
+    def sweep(self, *, older_than: float | None = None, limit: int = 5000) -> dict[str, int]:
+        """Queue again the unfinished workflows that were scheduled long ago.
+
+        The database, not the broker, knows what is unfinished: this recovers tasks that
+        a broker lost (the SQLite broker when a worker is killed, or a broker that was
+        down when the task was sent). A workflow whose latest attempt is running is left
+        alone: its worker is alive (a fresh heartbeat) and the attempt is younger than the
+        task type's hard time limit. Waiting grading workflows whose item has gained
+        classifiers are given them. A workflow started ``max_attempts`` times is marked
+        failed instead of queued again.
+
+        Args:
+            older_than: Seconds since scheduling; defaults to the ``sweep_age_seconds``
+                setting.
+
+        Returns:
+            How many workflows were queued per type, given classifiers, and failed.
+        """
+        age = self.settings.sweep_age_seconds if older_than is None else older_than
+        counts = {"training": 0, "grading": 0, "released": 0, "failed": 0}
+        queued: dict[TaskType, list[str]] = {TaskType.TRAIN: [], TaskType.GRADE: []}
+        with (
+            internal_errors(ReschedulingInternalError, "sweeping"),
+            self.database.transaction() as session,
+        ):
+            now = utcnow()
+            cutoff = now - timedelta(seconds=age)
+            counts["released"] = _release_stragglers(session, cutoff, now, limit)
+            alive = self._live_workers(session, now)
+            models: dict[TaskType, Any] = {
+                TaskType.TRAIN: TrainingWorkflowRecord,
+                TaskType.GRADE: GradingWorkflowRecord,
+            }
+            for task_type, model in models.items():
+                stale = session.scalars(
+                    select(model)
+                    .where(
+                        model.completed_at.is_(None),
+                        model.failed_at.is_(None),
+                        model.scheduled_at.is_not(None),
+                        model.scheduled_at < cutoff,
+                    )
+                    .order_by(model.scheduled_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True, of=model)
+                ).all()
+                limit_seconds = (
+                    self.settings.training_time_limit
+                    if task_type is TaskType.TRAIN
+                    else self.settings.grading_time_limit
+                )
+                for workflow in stale:
+                    if _running(workflow, alive, now, limit_seconds):
+                        continue
+                    if workflow.attempts >= self.settings.max_attempts:
+                        workflow.failed_at = now
+                        workflow.last_error = gave_up(workflow.attempts, workflow.last_error)
+                        counts["failed"] += 1
+                    else:
+                        workflow.scheduled_at = now
+                        queued[task_type].append(workflow.uuid)
+            counts["training"] = len(queued[TaskType.TRAIN])
+            counts["grading"] = len(queued[TaskType.GRADE])
+        self.task_queue.enqueue_many(TaskType.TRAIN, queued[TaskType.TRAIN])
+        self.task_queue.enqueue_many(TaskType.GRADE, queued[TaskType.GRADE])
+        self.task_queue.tidy()
+        if any(counts.values()):
+            log.info("sweep: %s", counts)
+        return counts
+
+    def _live_workers(self, session: Session, now: datetime) -> set[str]:
+        since = now - timedelta(seconds=3 * self.settings.worker_heartbeat_seconds)
+        return set(
+            session.scalars(
+                select(WorkerHeartbeatRecord.name).where(WorkerHeartbeatRecord.last_seen >= since)
+            )
+        )
+
+    def heartbeat(self, name: str, queues: list[str]) -> None:
+        """Record that worker ``name`` is alive and which queues it consumes."""
+        with (
+            internal_errors(ReschedulingInternalError, "recording a worker heartbeat"),
+            self.database.transaction() as session,
+        ):
+            record = session.get(WorkerHeartbeatRecord, name)
+            if record is None:
+                session.add(WorkerHeartbeatRecord(name=name, queues=",".join(queues)))
+            else:
+                record.last_seen = utcnow()
+                record.queues = ",".join(queues)
+
+    def forget_worker(self, name: str) -> None:
+        """Remove a stopped worker's heartbeat."""
+        with (
+            internal_errors(ReschedulingInternalError, "removing a worker heartbeat"),
+            self.database.transaction() as session,
+        ):
+            record = session.get(WorkerHeartbeatRecord, name)
+            if record is not None:
+                session.delete(record)
+
+
+def _running(workflow: Any, alive: set[str], now: datetime, limit_seconds: float) -> bool:
+    """Whether the workflow's latest attempt may still be running on a live worker."""
+    started = workflow.started_at
+    return (
+        workflow.started_by in alive
+        and started is not None
+        and started >= workflow.scheduled_at
+        and (now - started).total_seconds() < limit_seconds
+    )
+
+
+def gave_up(attempts: int, last_error: str | None) -> str:
+    return (
+        f"gave up after {attempts} attempts; last error: {last_error or 'none recorded'}. "
+        "Fix the cause, then reschedule the item's unfinished tasks"
+    )
+
+
+def _release_stragglers(session: Session, cutoff: Any, now: Any, limit: int) -> int:
+    """Give classifiers to waiting grading workflows whose item has them by now.
+
+    Normally training completion does this; a set created by other means, or a race a
+    database did not serialise, would otherwise leave a submission waiting forever.
+    Released workflows are scheduled in the past, so the sweep below queues them.
+    """
+    waiting = session.scalars(
+        select(GradingWorkflowRecord)
+        .where(
+            GradingWorkflowRecord.completed_at.is_(None),
+            GradingWorkflowRecord.failed_at.is_(None),
+            GradingWorkflowRecord.classifier_set_uuid.is_(None),
+            GradingWorkflowRecord.created_at < cutoff,
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=GradingWorkflowRecord)
+    ).all()
+    released = 0
+    for workflow in waiting:
+        current = current_classifier_set(
+            session, workflow.course_id, workflow.item_id, workflow.rubric.structure_hash
+        )
+        if current is not None:
+            workflow.classifier_set_uuid = current.uuid
+            workflow.scheduled_at = cutoff - timedelta(seconds=1)
+            released += 1
+    session.flush()
+    return released

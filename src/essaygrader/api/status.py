@@ -1,0 +1,90 @@
+"""The backlog: workflow counts, the oldest unfinished work, and the workers alive."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import case, false, func, select
+from sqlalchemy.orm import Session
+
+from essaygrader.api.records import iso
+from essaygrader.db.models import (
+    GradingWorkflowRecord,
+    TrainingWorkflowRecord,
+    WorkerHeartbeatRecord,
+    utcnow,
+)
+from essaygrader.domain.item import ItemKey
+from essaygrader.domain.workflow import WorkflowStatus
+
+
+def backlog_status(
+    session: Session,
+    key: ItemKey | None,
+    *,
+    heartbeat_seconds: float,
+    course_ids: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Counts and ages of workflows and live workers.
+
+    Args:
+        key: Only this item's workflows.
+        course_ids: Only workflows of these courses.
+    """
+    now = utcnow()
+    result: dict[str, Any] = {"workflows": {}, "oldest_unfinished": {}}
+    for task_type, model in (("train", TrainingWorkflowRecord), ("grade", GradingWorkflowRecord)):
+        waiting = (
+            GradingWorkflowRecord.classifier_set_uuid.is_(None)
+            if model is GradingWorkflowRecord
+            else false()
+        )
+        status = case(
+            (model.completed_at.is_not(None), WorkflowStatus.COMPLETE.value),
+            (model.failed_at.is_not(None), WorkflowStatus.FAILED.value),
+            (waiting, WorkflowStatus.WAITING.value),
+            else_=WorkflowStatus.SCHEDULED.value,
+        )
+        scope = (
+            [] if key is None else [model.course_id == key.course_id, model.item_id == key.item_id]
+        )
+        if course_ids is not None:
+            scope.append(model.course_id.in_(list(course_ids)))
+        counts = {s.value: 0 for s in WorkflowStatus}
+        for name, count in session.execute(
+            select(status, func.count()).where(*scope).group_by(status)
+        ):
+            counts[name] = count
+        result["workflows"][task_type] = counts
+        oldest = session.execute(
+            select(model.uuid, model.created_at)
+            .where(*scope, model.completed_at.is_(None))
+            .order_by(model.created_at)
+            .limit(1)
+        ).first()
+        result["oldest_unfinished"][task_type] = (
+            None
+            if oldest is None
+            else {
+                "uuid": oldest.uuid,
+                "created_at": iso(oldest.created_at),
+                "age_seconds": round((now - oldest.created_at).total_seconds(), 1),
+            }
+        )
+    alive_since = now - timedelta(seconds=3 * heartbeat_seconds)
+    result["workers"] = [
+        {
+            "name": w.name,
+            "queues": w.queues.split(","),
+            "started_at": iso(w.started_at),
+            "last_seen": iso(w.last_seen),
+        }
+        for w in session.scalars(
+            select(WorkerHeartbeatRecord)
+            .where(WorkerHeartbeatRecord.last_seen >= alive_since)
+            .order_by(WorkerHeartbeatRecord.name)
+        )
+    ]
+    return result

@@ -1,0 +1,1 @@
+"""Benchmarks: scoring accuracy on public essay sets (:mod:`.accuracy`), speed, model size."""

@@ -1,0 +1,1 @@
+"""The ``essaygrader`` command line."""

@@ -1,0 +1,152 @@
+"""``essaygrader bench``: commands that measure and print (accuracy, load).
+
+Benchmarks report figures; they never pass or fail on them. Each subcommand lives in its
+own module and registers itself on :data:`bench`.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+@click.group()
+def bench() -> None:
+    """Measure accuracy and throughput, and print the figures."""
+
+
+@bench.command("load")
+@click.option("--engine", type=click.Choice(["embedded", "redis", "rabbitmq"]), required=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Pool processes per worker.",
+)
+@click.option("--essays", type=click.IntRange(1), default=10_000, show_default=True)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Essays per second, one at a time (default: one burst).",
+)
+@click.option("--algorithm", help="Default: the default_algorithm setting, else fake.")
+@click.option("--broker-url", help="Overrides the broker_url setting.")
+@click.option("--database-url", help="Overrides the database_url setting.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=3600,
+    show_default=True,
+    help="Seconds to wait for training, and for grading.",
+)
+def load(**options: Any) -> None:
+    """Drain essays with N real workers: drain time, essays/s, latency p50/p95/p99.
+
+    Use a scratch database and broker: it creates an item there and runs its own workers.
+    """
+    from essaygrader.bench.load import LoadPlan, format_result, run_load
+    from essaygrader.config import Settings
+
+    # Stopped with SIGTERM, it still stops the workers it started (run_load's finally).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    plan = LoadPlan(**options)
+    result = run_load(plan, Settings.load(), lambda line: click.echo(line, err=True))
+    click.echo(format_result(result))
+
+
+def _numbers(text: str, *, low: int, high: int, name: str) -> list[int]:
+    """``1-8`` or ``1,3,5`` (or both) as a sorted list within [low, high]."""
+    chosen: set[int] = set()
+    try:
+        for part in text.split(","):
+            first, _, last = part.strip().partition("-")
+            chosen.update(range(int(first), int(last or first) + 1))
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{text!r}: use a range like 1-8 or a list like 1,3,5", param_hint=name
+        ) from exc
+    if not chosen or min(chosen) < low or max(chosen) > high:
+        raise click.BadParameter(f"{text!r}: choose from {low} to {high}", param_hint=name)
+    return sorted(chosen)
+
+
+@bench.command("accuracy")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The ASAP folder (training_set_rel3.tsv and folds/).",
+)
+@click.option(
+    "--algorithms", default="default,ease", show_default=True, help="Comma-separated algorithm ids."
+)
+@click.option("--prompts", default="1-8", show_default=True, help="ASAP prompts, e.g. 1-8 or 1,3.")
+@click.option("--folds", default="0-4", show_default=True, help="Folds of the 5-fold split.")
+@click.option(
+    "--traits",
+    "traits_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The ASAP++ folder: also grade prompts 1-6 trait by trait, through the "
+    "training and grading pipeline.",
+)
+@click.option("--no-speed", is_flag=True, help="Skip the throughput, size and load-time runs.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write every figure as JSON to this file.",
+)
+def accuracy(
+    data_dir: Path,
+    algorithms: str,
+    prompts: str,
+    folds: str,
+    traits_dir: Path | None,
+    no_speed: bool,
+    json_path: Path | None,
+) -> None:
+    """QWK per prompt on the standard ASAP 5-fold protocol, per trait on ASAP++, and speed.
+
+    Train on each fold's train and dev ids, score its test ids, average the folds per
+    prompt and the prompts overall. For per-core timings run it on one core
+    (``taskset -c 1``, ``OMP_NUM_THREADS=1``).
+    """
+    import json
+
+    from essaygrader.bench.accuracy import format_table, run_accuracy
+    from essaygrader.bench.datasets import PLUS_PLUS_TRAITS
+    from essaygrader.bench.pipeline import train_rubric_through_pipeline
+    from essaygrader.config import Settings
+
+    settings = Settings.load()
+    ids = [a.strip() for a in algorithms.split(",") if a.strip()]
+    chosen_prompts = _numbers(prompts, low=1, high=8, name="--prompts")
+    chosen_folds = _numbers(folds, low=0, high=4, name="--folds")
+    steps = len(ids) * len(chosen_prompts) * len(chosen_folds)
+    if traits_dir is not None:
+        steps += len(ids) * len([p for p in chosen_prompts if p in PLUS_PLUS_TRAITS])
+    from essaygrader.algorithms.registry import AlgorithmRegistry
+
+    registry = AlgorithmRegistry(settings.algorithms)
+    with click.progressbar(length=steps, label="benchmark", file=sys.stderr) as bar:
+        result = run_accuracy(
+            data_dir,
+            ids,
+            chosen_prompts,
+            folds=chosen_folds,
+            traits_dir=traits_dir,
+            registry=registry,
+            rubric_trainer=train_rubric_through_pipeline(algorithms=settings.algorithms),
+            measure=not no_speed,
+            advance=lambda: bar.update(1),
+        )
+    click.echo(format_table(result))
+    if json_path is not None:
+        json_path.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")

@@ -1,0 +1,79 @@
+"""Reading the command line's input files: rubric JSON, and CSV or JSONL tables.
+
+Every problem is a request error that names the file, and the row and column where
+there is one, so a person can find and fix it. The table formats themselves live in
+:mod:`essaygrader.domain.tables`, shared with the dashboard's uploads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from essaygrader.domain import tables
+from essaygrader.errors import EssayGraderError, InputFileError
+
+__all__ = [
+    "InputFileError",
+    "locate",
+    "read_essays",
+    "read_examples",
+    "read_json",
+    "read_table",
+    "read_text",
+]
+
+
+def read_text(path: Path) -> str:
+    """A file's text, which must be UTF-8 (a byte-order mark is allowed)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"cannot read {path}: {exc.strerror}", field=str(path)) from exc
+    return tables.decode_text(data, str(path))
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file."""
+    text = read_text(path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(
+            f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", field=str(path)
+        ) from exc
+
+
+def read_table(
+    path: Path, *, required: Iterable[str], optional: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """Rows of a CSV (with a header) or JSONL file, as ``{column: text}``.
+
+    Raises:
+        InputFileError: Unknown format, not UTF-8, malformed, a required column missing
+            or an unknown column present.
+    """
+    kind = tables.table_kind(path.name, str(path))
+    return tables.parse_table(
+        read_text(path), kind, str(path), required=required, optional=optional
+    )
+
+
+def locate(error: EssayGraderError, path: Path) -> EssayGraderError:
+    """Re-point an API error about ``examples[i]...`` at the file's row and column."""
+    return tables.locate(error, str(path))
+
+
+def read_examples(path: Path, rubric: dict[str, Any]) -> list[dict[str, Any]]:
+    """Training examples from a table: ``text`` plus one option-name column per scored
+    criterion (columns of feedback-only criteria are allowed and ignored)."""
+    kind = tables.table_kind(path.name, str(path))
+    return tables.example_rows(read_text(path), kind, str(path), rubric)
+
+
+def read_essays(path: Path) -> list[dict[str, Any]]:
+    """Submissions from a table with ``student_id``, ``text`` and optional ``external_id``."""
+    kind = tables.table_kind(path.name, str(path))
+    return tables.essay_rows(read_text(path), kind, str(path))

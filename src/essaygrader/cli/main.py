@@ -1,0 +1,394 @@
+"""``essaygrader``: define items, train, submit, follow the backlog, run workers.
+
+Settings come from ``ESSAYGRADER_*`` environment variables (see ``essaygrader.config``).
+Bad input ends with exit code 2 and a one-line error naming the file, row and field;
+an internal failure ends with exit code 1.
+
+With ``--server URL --token T`` (or ``ESSAYGRADER_SERVER`` and ``ESSAYGRADER_TOKEN``) the
+commands that call the AI Grading API act on that service over HTTP instead of on the
+local database; commands that run the service itself refuse the option.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+
+from essaygrader import __version__
+from essaygrader.cli.context import Commands, client_of, local_runtime, use_server, worker_for
+from essaygrader.cli.files import locate, read_essays, read_examples
+from essaygrader.cli.waiting import (
+    wait_for_grading,
+    wait_for_training,
+)
+from essaygrader.errors import (
+    EssayGraderError,
+    GradingWorkflowNotFound,
+    TrainingWorkflowNotFound,
+)
+from essaygrader.runtime import Runtime
+
+
+@click.group(cls=Commands)
+@click.version_option(__version__, prog_name="essaygrader")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress details.")
+@click.option(
+    "--server",
+    envvar="ESSAYGRADER_SERVER",
+    metavar="URL",
+    help="Act on this essaygrader service over HTTP (env ESSAYGRADER_SERVER).",
+)
+@click.option(
+    "--token",
+    envvar="ESSAYGRADER_TOKEN",
+    metavar="TOKEN",
+    help="API token for --server; prefer the env ESSAYGRADER_TOKEN, which other "
+    "users of the machine cannot see in the process list.",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, server: str | None, token: str | None) -> None:
+    """Grade essays on a rubric, learned from graded examples."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if server:
+        if not token:
+            raise click.UsageError("--server needs --token (or ESSAYGRADER_TOKEN)")
+        use_server(ctx, server, token)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="essaygrader")
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the data directory, bring the database schema up to date, and check that the
+    classifier store can be used."""
+    runtime = local_runtime(ctx)
+    revision = runtime.database.migrate()
+    runtime.blobs.check()
+    settings = runtime.settings.public_dict()
+    click.echo(
+        f"database {settings['database_url'] or runtime.settings.resolved_database_url}"
+        f" at schema revision {revision}"
+    )
+    click.echo(f"classifiers in {runtime.blobs.describe()}")
+
+
+# Training and grading ------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--course", "course_id", required=True)
+@click.option("--item", "item_id", required=True)
+@click.option(
+    "--examples",
+    "examples_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="CSV or JSONL: a text column and one column per scored criterion "
+    "holding the selected option's name.",
+)
+@click.option("--algorithm", "algorithm_id", help="Algorithm id (default: the item's).")
+@click.option("--wait", is_flag=True, help="Block until training ends.")
+@click.pass_context
+def train(
+    ctx: click.Context,
+    course_id: str,
+    item_id: str,
+    examples_path: Path,
+    algorithm_id: str | None,
+    wait: bool,
+) -> None:
+    """Train one classifier per scored criterion from graded examples."""
+    client = client_of(ctx)
+    rubric = client.get_item(course_id, item_id)["rubric"]
+    examples = read_examples(examples_path, rubric)
+    try:
+        started = client.train_classifiers(course_id, item_id, examples, algorithm_id=algorithm_id)
+    except EssayGraderError as exc:
+        raise locate(exc, examples_path) from exc
+    for warning in started["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    uuid = started["training_workflow_uuid"]
+    click.echo(f"training workflow {uuid} ({started['algorithm_id']}, {len(examples)} examples)")
+    if not wait:
+        return
+    with worker_for(ctx, "training"):
+        workflow = wait_for_training(client, uuid)
+    if workflow["status"] == "failed":
+        raise click.ClickException(f"training failed: {workflow['last_error']}")
+    info = client.get_classifier_set_info(course_id, item_id)
+    click.echo(f"training complete: classifier set {info['uuid'] if info else '?'}")
+
+
+@cli.command()
+@click.option("--course", "course_id", required=True)
+@click.option("--item", "item_id", required=True)
+@click.argument("essays_path", metavar="FILE", type=click.Path(path_type=Path))
+@click.option("--wait", is_flag=True, help="Block until every essay is graded.")
+@click.pass_context
+def submit(ctx: click.Context, course_id: str, item_id: str, essays_path: Path, wait: bool) -> None:
+    """Submit essays for grading from a CSV or JSONL file (student_id, text, external_id)."""
+    client = client_of(ctx)
+    batch = read_essays(essays_path)
+    results = []
+    with click.progressbar(length=len(batch), label="submitting", file=sys.stderr) as bar:
+        for start in range(0, len(batch), 10_000):
+            chunk = batch[start : start + 10_000]
+            try:
+                results += client.submit_many(course_id, item_id, chunk)
+            except EssayGraderError as exc:
+                raise locate(_shift(exc, start), essays_path) from exc
+            bar.update(len(chunk))
+    waiting = sum(r["status"] == "waiting" for r in results)
+    click.echo(
+        f"submitted {len(results)} essays"
+        + (f"; {waiting} wait for the item's classifiers" if waiting else "")
+    )
+    if not wait:
+        return
+    uuids = [r["grading_workflow_uuid"] for r in results]
+    with worker_for(ctx, "grading"):
+        statuses = wait_for_grading(client, uuids, course_id=course_id, item_id=item_id)
+    counts = {s: list(statuses.values()).count(s) for s in sorted(set(statuses.values()))}
+    click.echo("grading: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    if counts.get("waiting"):
+        click.echo(
+            "the waiting essays are graded once the item is trained (essaygrader train ...)",
+            err=True,
+        )
+    if counts.get("failed"):
+        raise click.ClickException(
+            f"{counts['failed']} essays failed; see "
+            "`essaygrader status` and `essaygrader reschedule`"
+        )
+
+
+def _shift(error: EssayGraderError, offset: int) -> EssayGraderError:
+    """Renumber ``submissions[i]`` in an error about a chunk to the file's numbering."""
+    field = error.field or ""
+    if offset and field.startswith("submissions["):
+        index, _, rest = field[len("submissions[") :].partition("]")
+        return type(error)(error.message, field=f"submissions[{int(index) + offset}]{rest}")
+    return error
+
+
+@cli.command()
+@click.option("--course", "course_id", required=True)
+@click.option("--item", "item_id", required=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["csv", "jsonl"]),
+    default="csv",
+    show_default=True,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Output file (default: standard output).",
+)
+@click.pass_context
+def results(
+    ctx: click.Context, course_id: str, item_id: str, output_format: str, output: TextIO
+) -> None:
+    """Export every submission's status and latest assessment."""
+    client = client_of(ctx)
+    rubric = client.get_item(course_id, item_id)["rubric"]
+    criteria = [c["name"] for c in rubric["criteria"] if c["options"]]
+    columns = [
+        "submission_uuid",
+        "student_id",
+        "external_id",
+        "status",
+        "points_earned",
+        "points_possible",
+    ]
+    columns += [f"{c}.{field}" for c in criteria for field in ("option", "points", "confidence")]
+    writer = (
+        csv.DictWriter(output, columns, lineterminator="\n") if output_format == "csv" else None
+    )
+    if writer:
+        writer.writeheader()
+    offset = 0
+    while True:
+        page = client.list_submissions(course_id, item_id, offset=offset, limit=1000)
+        for submission in page["submissions"]:
+            row = _result_row(submission)
+            if writer:
+                writer.writerow(row)
+            else:
+                output.write(json.dumps(row, ensure_ascii=False) + "\n")
+        offset += len(page["submissions"])
+        if offset >= page["total"] or not page["submissions"]:
+            return
+
+
+def _result_row(submission: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        key: submission[key] for key in ("submission_uuid", "student_id", "external_id", "status")
+    }
+    assessment = submission["assessment"]
+    if assessment:
+        row["points_earned"] = assessment["points_earned"]
+        row["points_possible"] = assessment["points_possible"]
+        for part in assessment["parts"]:
+            row[f"{part['criterion']}.option"] = part["option"]
+            row[f"{part['criterion']}.points"] = part["points"]
+            row[f"{part['criterion']}.confidence"] = part["confidence"]
+    return row
+
+
+# Operations ----------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--course", "course_id")
+@click.option("--item", "item_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def status(ctx: click.Context, course_id: str | None, item_id: str | None, as_json: bool) -> None:
+    """Workflow counts, queue lengths, the oldest unfinished work and live workers."""
+    if item_id is not None and course_id is None:
+        raise click.UsageError("--item needs --course")
+    report = client_of(ctx).status(course_id, item_id)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    from essaygrader.cli.reports import format_status
+
+    click.echo(format_status(report))
+
+
+@cli.command()
+@click.argument("workflow_uuid")
+@click.pass_context
+def workflow(ctx: click.Context, workflow_uuid: str) -> None:
+    """Print a training or grading workflow's status as JSON."""
+    client = client_of(ctx)
+    try:
+        found = client.get_training_workflow(workflow_uuid)
+    except TrainingWorkflowNotFound:
+        try:
+            found = client.get_grading_workflow(workflow_uuid)
+        except GradingWorkflowNotFound as exc:
+            raise GradingWorkflowNotFound(
+                f"no training or grading workflow {workflow_uuid!r}", field="workflow_uuid"
+            ) from exc
+    click.echo(json.dumps(found, indent=2))
+
+
+@cli.command()
+@click.option("--course", "course_id", required=True)
+@click.option("--item", "item_id", help="The item (default: every item of the course).")
+@click.option(
+    "--type",
+    "task_type",
+    type=click.Choice(["train", "grade", "all"]),
+    default="all",
+    show_default=True,
+)
+@click.pass_context
+def reschedule(ctx: click.Context, course_id: str, item_id: str | None, task_type: str) -> None:
+    """Queue unfinished training and grading tasks again, training first."""
+    counts = client_of(ctx).reschedule_unfinished_tasks(course_id, item_id, task_type)
+    click.echo(
+        f"rescheduled {counts['training_scheduled']} training and "
+        f"{counts['grading_scheduled']} grading tasks; "
+        f"{counts['grading_waiting']} submissions wait for classifiers"
+    )
+
+
+@cli.command()
+@click.option("--older-than", type=float, help="Seconds (default: sweep_age_seconds).")
+@click.pass_context
+def sweep(ctx: click.Context, older_than: float | None) -> None:
+    """Queue again the unfinished workflows scheduled long ago (runs once)."""
+    counts = local_runtime(ctx).worker.sweep(older_than=older_than)
+    click.echo(
+        f"sent again: {counts['training']} training, {counts['grading']} grading; "
+        f"given classifiers: {counts['released']}; failed after too many attempts: "
+        f"{counts['failed']}"
+    )
+
+
+@cli.command()
+@click.option(
+    "--queues",
+    default="training,grading",
+    show_default=True,
+    help="Comma-separated queues to consume.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=lambda: os.cpu_count() or 1,
+    show_default="CPU count",
+    help="Worker processes.",
+)
+@click.option("--loglevel", default="INFO", show_default=True)
+@click.pass_context
+def worker(ctx: click.Context, queues: str, concurrency: int, loglevel: str) -> None:
+    """Run a worker: train and grade tasks from the queues until stopped."""
+    from essaygrader.tasks.queue import QUEUE_FOR_TASK
+    from essaygrader.tasks.worker import run_worker
+
+    names = [q.strip() for q in queues.split(",") if q.strip()]
+    unknown = sorted(set(names) - set(QUEUE_FOR_TASK.values()))
+    if unknown or not names:
+        raise click.BadParameter(
+            f"unknown queue {unknown[0] if unknown else '(none)'!r}; use training and/or grading",
+            param_hint="--queues",
+        )
+    logging.getLogger().setLevel(loglevel.upper())
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = Runtime(role="worker")  # a worker's smaller database pool
+        root.call_on_close(root.obj.close)
+    runtime = local_runtime(ctx)
+    runtime.database.migrate()
+    ctx.exit(run_worker(runtime, queues=names, concurrency=concurrency, loglevel=loglevel.upper()))
+
+
+@cli.command()
+@click.option(
+    "--examples",
+    "examples_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of the demo item (default: examples/demo).",
+)
+@click.pass_context
+def demo(ctx: click.Context, examples_dir: Path | None) -> None:
+    """Run the whole flow on the small example item and print its grades."""
+    from essaygrader.cli.demo import run_demo
+
+    run_demo(local_runtime(ctx), examples_dir)
+
+
+def _register_subcommands() -> None:
+    from essaygrader.cli.bench import bench
+    from essaygrader.cli.items import items
+    from essaygrader.cli.serve import serve
+    from essaygrader.cli.tokens import tokens
+
+    cli.add_command(bench)
+    cli.add_command(items)
+    cli.add_command(serve)
+    cli.add_command(tokens)
+
+
+_register_subcommands()

@@ -1,0 +1,408 @@
+"""The AI Grading API's client side over HTTP.
+
+:class:`HttpClient` has the methods of :class:`essaygrader.api.ai.AIGradingAPI` that a
+platform or staff member calls, with the same arguments, return values and errors, so a
+program switches from in-process to remote by changing the line that builds its API::
+
+    api = essaygrader.runtime.connect()                          # in-process
+    api = HttpClient("https://grader.example.edu", token=TOKEN)  # over the network
+
+Arguments that only make sense inside the service (``course_ids``, which limits lists to
+some courses) are left out: over HTTP, the token decides which courses a call reaches.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from essaygrader.api.base import UNSET
+from essaygrader.domain.item import ItemKey
+from essaygrader.domain.validation import require_id
+from essaygrader.errors import (
+    AccessDenied,
+    AuthenticationRequired,
+    ConflictError,
+    EssayGraderError,
+    GradingRequestError,
+    InternalError,
+    ItemRequestError,
+    NotFoundError,
+    PayloadTooLarge,
+    RequestError,
+    ServiceUnreachable,
+    TrainingRequestError,
+)
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+class HttpClient:
+    """The AI Grading API of a remote essaygrader service.
+
+    Args:
+        base_url: Where the service answers, e.g. ``http://127.0.0.1:8000``.
+        token: An API token; its role and courses decide what the calls may do.
+        timeout: Seconds to wait for each answer.
+        http: An ``httpx``-compatible client to send requests with (tests pass an
+            in-process one); by default one is made and closed with this object.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._owns_http = http is None
+        self._http = http or httpx.Client(timeout=timeout)
+
+    def close(self) -> None:
+        """Close the connections this client opened."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # Items --------------------------------------------------------------------------
+
+    def create_item(
+        self,
+        course_id: str,
+        item_id: str,
+        rubric: dict[str, Any],
+        *,
+        prompt: str = "",
+        algorithm_id: str | None = None,
+        published: bool = False,
+        min_qwk: float | None = None,
+    ) -> dict[str, Any]:
+        """Create an item; see :meth:`AIGradingAPI.create_item`."""
+        course = _segment(course_id, "course_id", ItemRequestError)
+        body = {
+            "item_id": _addressable(item_id, "item_id", ItemRequestError),
+            "rubric": rubric,
+            "prompt": prompt,
+            "algorithm_id": algorithm_id,
+            "published": published,
+            "min_qwk": min_qwk,
+        }
+        return self._object("POST", f"/courses/{course}/items", json=body)
+
+    def update_item(
+        self,
+        course_id: str,
+        item_id: str,
+        *,
+        rubric: dict[str, Any] = UNSET,
+        prompt: str = UNSET,
+        algorithm_id: str | None = UNSET,
+        published: bool = UNSET,
+        min_qwk: float | None = UNSET,
+    ) -> dict[str, Any]:
+        """Change an item; arguments left out stay as they are."""
+        given = {
+            "rubric": rubric,
+            "prompt": prompt,
+            "algorithm_id": algorithm_id,
+            "published": published,
+            "min_qwk": min_qwk,
+        }
+        body = {name: value for name, value in given.items() if value is not UNSET}
+        return self._object("PATCH", _item(course_id, item_id), json=body)
+
+    def get_item(self, course_id: str, item_id: str) -> dict[str, Any]:
+        """An item and its rubric."""
+        return self._object("GET", _item(course_id, item_id))
+
+    def list_items(
+        self, course_id: str | None = None, *, offset: int = 0, limit: int = 100
+    ) -> dict[str, Any]:
+        """Items the token reaches, ordered by course and id."""
+        params = {"course_id": course_id, "offset": offset, "limit": limit}
+        return self._object("GET", "/items", params=params)
+
+    def list_courses(self, *, offset: int = 0, limit: int = 100) -> dict[str, Any]:
+        """Courses the token reaches, with their item counts."""
+        return self._object("GET", "/courses", params={"offset": offset, "limit": limit})
+
+    # Training -----------------------------------------------------------------------
+
+    def train_classifiers(
+        self,
+        course_id: str,
+        item_id: str,
+        examples: list[dict[str, Any]],
+        *,
+        algorithm_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Store graded examples and schedule training."""
+        body = {"examples": examples, "algorithm_id": algorithm_id}
+        return self._object("POST", _item(course_id, item_id, "/training"), json=body)
+
+    def check_training_examples(
+        self, course_id: str, item_id: str, examples: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Validate examples without storing them, reporting every invalid one."""
+        path = _item(course_id, item_id, "/training/check")
+        return self._object("POST", path, json={"examples": examples})
+
+    def list_training_workflows(
+        self, course_id: str, item_id: str, *, offset: int = 0, limit: int = 100
+    ) -> dict[str, Any]:
+        """The item's training workflows, newest first."""
+        path = _item(course_id, item_id, "/training")
+        return self._object("GET", path, params={"offset": offset, "limit": limit})
+
+    def get_training_workflow(self, workflow_uuid: str) -> dict[str, Any]:
+        """A training workflow's status, attempts, error and progress."""
+        uuid = _segment(workflow_uuid, "workflow_uuid", TrainingRequestError)
+        return self._object("GET", f"/workflows/training/{uuid}")
+
+    def is_training_workflow_complete(self, workflow_uuid: str) -> bool:
+        """Whether training finished and its classifiers are stored."""
+        return bool(self.get_training_workflow(workflow_uuid)["status"] == "complete")
+
+    def get_classifier_set_info(self, course_id: str, item_id: str) -> dict[str, Any] | None:
+        """The classifier set that grades the item now, with its metrics, or None."""
+        return self._object_or_none("GET", _item(course_id, item_id, "/classifier-set"))
+
+    def list_classifier_sets(
+        self, course_id: str, item_id: str, *, offset: int = 0, limit: int = 100
+    ) -> dict[str, Any]:
+        """Every classifier set of the item, newest first."""
+        path = _item(course_id, item_id, "/classifier-sets")
+        return self._object("GET", path, params={"offset": offset, "limit": limit})
+
+    # Grading ------------------------------------------------------------------------
+
+    def submit(
+        self,
+        course_id: str,
+        item_id: str,
+        student_id: str,
+        answer: Any,
+        *,
+        external_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Store a submission and start grading it."""
+        body = {"student_id": student_id, "answer": answer, "external_id": external_id}
+        return self._object("POST", _item(course_id, item_id, "/submissions"), json=body)
+
+    def submit_many(
+        self,
+        course_id: str,
+        item_id: str,
+        submissions: Sequence[dict[str, Any]],
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Store several submissions in one transaction: all of them or, on error, none.
+
+        Args:
+            progress: Called once, with the number submitted, when the service answers.
+        """
+        if isinstance(submissions, str | bytes) or not isinstance(submissions, Sequence):
+            raise GradingRequestError("must be a list", field="submissions")
+        path = _item(course_id, item_id, "/submissions/batch")
+        results = self._call("POST", path, json={"submissions": list(submissions)})
+        if not isinstance(results, list):
+            raise InternalError(f"essaygrader answered {path} with {type(results).__name__}")
+        if progress:
+            progress(len(results))
+        return results
+
+    def get_submission(self, submission_uuid: str) -> dict[str, Any]:
+        """A submission, its grading status and its latest assessment (or None)."""
+        return self._object("GET", _submission(submission_uuid))
+
+    def get_latest_assessment(self, submission_uuid: str) -> dict[str, Any] | None:
+        """The newest AI assessment, or None while the submission is being graded."""
+        return self._object_or_none("GET", _submission(submission_uuid, "/assessment"))
+
+    def get_assessment_scores_by_criteria(self, submission_uuid: str) -> dict[str, int]:
+        """``{criterion: points}`` of the newest AI assessment; empty while ungraded."""
+        return self._object("GET", _submission(submission_uuid, "/scores"))
+
+    def get_grading_workflow(self, workflow_uuid: str) -> dict[str, Any]:
+        """A grading workflow's status, attempts and error."""
+        uuid = _segment(workflow_uuid, "workflow_uuid", GradingRequestError)
+        return self._object("GET", f"/workflows/grading/{uuid}")
+
+    def is_grading_workflow_complete(self, workflow_uuid: str) -> bool:
+        """Whether the submission has its assessment."""
+        return bool(self.get_grading_workflow(workflow_uuid)["status"] == "complete")
+
+    def get_workflow_statuses(
+        self, workflow_uuids: Sequence[str], *, task_type: str = "grade"
+    ) -> dict[str, str]:
+        """``{uuid: status}`` for many workflows of one type; unknown ids are left out."""
+        body = {"workflow_uuids": list(workflow_uuids), "task_type": task_type}
+        return self._object("POST", "/workflows/statuses", json=body)
+
+    def list_submissions(
+        self,
+        course_id: str,
+        item_id: str,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        status: str | None = None,
+        confidence_below: float | None = None,
+    ) -> dict[str, Any]:
+        """An item's submissions, oldest first, each with its status and assessment."""
+        params = {
+            "offset": offset,
+            "limit": limit,
+            "status": status,
+            "confidence_below": confidence_below,
+        }
+        path = _item(course_id, item_id, "/submissions")
+        return self._object("GET", path, params=params)
+
+    # Rescheduling and the backlog ---------------------------------------------------
+
+    def reschedule_unfinished_tasks(
+        self, course_id: str, item_id: str | None = None, task_type: str = "all"
+    ) -> dict[str, int]:
+        """Queue unfinished work of an item (or of a whole course) again."""
+        params = {"task_type": task_type}
+        if item_id is None:
+            course = _segment(course_id, "course_id", ItemRequestError)
+            return self._object("POST", f"/courses/{course}/reschedule", params=params)
+        return self._object("POST", _item(course_id, item_id, "/reschedule"), params=params)
+
+    def status(self, course_id: str | None = None, item_id: str | None = None) -> dict[str, Any]:
+        """Workflow counts, queue lengths, the oldest unfinished work and live workers."""
+        return self._object("GET", "/status", params={"course_id": course_id, "item_id": item_id})
+
+    # Transport ----------------------------------------------------------------------
+
+    def _object(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        result = self._call(method, path, **kwargs)
+        if not isinstance(result, dict):
+            raise InternalError(f"essaygrader answered {path} with {type(result).__name__}")
+        return result
+
+    def _object_or_none(self, method: str, path: str, **kwargs: Any) -> dict[str, Any] | None:
+        return None if (result := self._call(method, path, **kwargs)) is None else result
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        url = f"{self.base_url}{API_PREFIX}{path}"
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            response = self._http.request(
+                method, url, json=json, params=query, headers=self._headers
+            )
+        except httpx.TransportError as exc:
+            raise ServiceUnreachable(
+                f"cannot reach essaygrader at {self.base_url}: {type(exc).__name__}: {exc}"
+            ) from exc
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, _json_or_none(response))
+        return response.json()
+
+
+def error_from_response(status: int, body: Any) -> EssayGraderError:
+    """The essaygrader error that an error response stands for.
+
+    The body's ``code`` picks the class, so a caller catches ``ItemNotFound`` from the
+    HTTP client exactly as from the in-process API; an unknown code falls back on the
+    status (404 is a ``NotFoundError``, other 4xx a ``RequestError``, 5xx an
+    ``InternalError``).
+    """
+    if not isinstance(body, dict) or not isinstance(body.get("code"), str):
+        kind = InternalError if status >= 500 else RequestError
+        return kind(f"essaygrader answered HTTP {status} without an error body")
+    code, field = body["code"], body.get("field")
+    message = str(body.get("message", ""))
+    if field and message.startswith(f"{field}: "):
+        message = message[len(field) + 2 :]
+    error_class = error_classes().get(code) or _class_for_status(status)
+    error = error_class(message, field=field if isinstance(field, str) else None)
+    if error.code != code:
+        error.code = code
+    return error
+
+
+def error_classes() -> dict[str, type[EssayGraderError]]:
+    """Every error class by the code it defines."""
+    found: dict[str, type[EssayGraderError]] = {}
+    pending: list[type[EssayGraderError]] = [EssayGraderError]
+    while pending:
+        cls = pending.pop()
+        if "code" in cls.__dict__:
+            found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def _class_for_status(status: int) -> type[EssayGraderError]:
+    by_status: dict[int, type[EssayGraderError]] = {
+        401: AuthenticationRequired,
+        403: AccessDenied,
+        404: NotFoundError,
+        409: ConflictError,
+        413: PayloadTooLarge,
+    }
+    return by_status.get(status) or (InternalError if status >= 500 else RequestError)
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _segment(value: Any, field: str, error: type[RequestError]) -> str:
+    """An id checked as the in-process API would, encoded for a URL path."""
+    return quote(require_id(value, field, error), safe="")
+
+
+def _addressable(value: Any, field: str, error: type[RequestError]) -> str:
+    text = require_id(value, field, error)
+    if "/" in text or text in (".", ".."):
+        raise error(
+            "must not contain '/' or be '.' or '..': the HTTP API could not address it",
+            field=field,
+        )
+    return text
+
+
+def _item(course_id: Any, item_id: Any, rest: str = "") -> str:
+    key = ItemKey.parse(course_id, item_id)
+    course = quote(_addressable(key.course_id, "course_id", ItemRequestError), safe="")
+    item = quote(_addressable(key.item_id, "item_id", ItemRequestError), safe="")
+    return f"/courses/{course}/items/{item}{rest}"
+
+
+def _submission(submission_uuid: Any, rest: str = "") -> str:
+    return f"/submissions/{_segment(submission_uuid, 'submission_uuid', GradingRequestError)}{rest}"

@@ -1,0 +1,287 @@
+"""SQLAlchemy models. Every table but the workflows and items holds immutable rows.
+
+Workflows are the only records that change after they are written (status, attempts,
+errors); assessments and classifier sets are written once, and "current" means newest.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class RubricRecord(Base):
+    """A rubric definition, stored once per distinct content."""
+
+    __tablename__ = "rubrics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    structure_hash: Mapped[str] = mapped_column(String(64), index=True)
+    definition: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ItemRecord(Base):
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("course_id", "item_id", name="uq_items_course_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[str] = mapped_column(String(255))
+    item_id: Mapped[str] = mapped_column(String(255))
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    rubric_id: Mapped[int] = mapped_column(ForeignKey("rubrics.id"))
+    algorithm_id: Mapped[str | None] = mapped_column(String(100))
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    min_qwk: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    rubric: Mapped[RubricRecord] = relationship(lazy="joined", innerjoin=True)
+
+
+class WorkflowColumns:
+    """What every workflow records: its item, and where it stands on the way to done.
+
+    Workflows are the only records that change: a task that starts counts an attempt, a
+    failure keeps its error, and completion sets ``completed_at`` once.
+    """
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    course_id: Mapped[str] = mapped_column(String(255))
+    item_id: Mapped[str] = mapped_column(String(255))
+    rubric_id: Mapped[int] = mapped_column(ForeignKey("rubrics.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    scheduled_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # The worker that began the latest attempt: the sweeper leaves a workflow alone
+    # while that worker is alive and the attempt is within its time limit.
+    started_by: Mapped[str | None] = mapped_column(String(255))
+
+    @declared_attr
+    def rubric(cls) -> Mapped[RubricRecord]:
+        return relationship(lazy="joined", innerjoin=True)
+
+
+def unfinished_index(table: str) -> Index:
+    """The sweeper's index: unfinished workflows by the time they were last scheduled."""
+    return Index(
+        f"ix_{table}_incomplete",
+        "scheduled_at",
+        sqlite_where=text("completed_at IS NULL"),
+        postgresql_where=text("completed_at IS NULL"),
+    )
+
+
+class TrainingWorkflowRecord(WorkflowColumns, Base):
+    __tablename__ = "training_workflows"
+    __table_args__ = (
+        Index("ix_training_workflows_item", "course_id", "item_id", "created_at"),
+        unfinished_index("training_workflows"),
+    )
+
+    algorithm_id: Mapped[str] = mapped_column(String(100))
+    classifier_set_uuid: Mapped[str | None] = mapped_column(String(36))
+    criteria_done: Mapped[int] = mapped_column(default=0)
+    criteria_total: Mapped[int] = mapped_column(default=0)
+
+
+class TrainingExampleRecord(Base):
+    __tablename__ = "training_examples"
+    __table_args__ = (
+        UniqueConstraint("workflow_uuid", "position", name="uq_training_examples_pos"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workflow_uuid: Mapped[str] = mapped_column(ForeignKey("training_workflows.uuid"), index=True)
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    options_selected: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClassifierSetRecord(Base):
+    __tablename__ = "classifier_sets"
+    __table_args__ = (Index("ix_classifier_sets_item", "course_id", "item_id", "created_at"),)
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    course_id: Mapped[str] = mapped_column(String(255))
+    item_id: Mapped[str] = mapped_column(String(255))
+    rubric_id: Mapped[int] = mapped_column(ForeignKey("rubrics.id"))
+    structure_hash: Mapped[str] = mapped_column(String(64))
+    algorithm_id: Mapped[str] = mapped_column(String(100))
+    training_workflow_uuid: Mapped[str] = mapped_column(
+        ForeignKey("training_workflows.uuid"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    rubric: Mapped[RubricRecord] = relationship(lazy="joined", innerjoin=True)
+    classifiers: Mapped[list[ClassifierRecord]] = relationship(
+        lazy="selectin", order_by="ClassifierRecord.id"
+    )
+
+
+class ClassifierRecord(Base):
+    __tablename__ = "classifiers"
+    __table_args__ = (
+        UniqueConstraint("classifier_set_uuid", "criterion", name="uq_classifiers_set_criterion"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    classifier_set_uuid: Mapped[str] = mapped_column(ForeignKey("classifier_sets.uuid"))
+    criterion: Mapped[str] = mapped_column(String(100))
+    blob_key: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int]
+    format_version: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SubmissionRecord(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_item", "course_id", "item_id", "id"),)
+
+    # The integer key keeps the order submissions arrived in, even within one batch.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    course_id: Mapped[str] = mapped_column(String(255))
+    item_id: Mapped[str] = mapped_column(String(255))
+    student_id: Mapped[str] = mapped_column(String(255))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    answer: Mapped[Any] = mapped_column(JSON)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GradingWorkflowRecord(WorkflowColumns, Base):
+    __tablename__ = "grading_workflows"
+    __table_args__ = (
+        Index("ix_grading_workflows_item", "course_id", "item_id", "completed_at"),
+        unfinished_index("grading_workflows"),
+    )
+
+    submission_uuid: Mapped[str] = mapped_column(ForeignKey("submissions.uuid"), index=True)
+    classifier_set_uuid: Mapped[str | None] = mapped_column(ForeignKey("classifier_sets.uuid"))
+    assessment_uuid: Mapped[str | None] = mapped_column(String(36))
+
+    submission: Mapped[SubmissionRecord] = relationship()
+
+
+class AssessmentRecord(Base):
+    __tablename__ = "assessments"
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    submission_uuid: Mapped[str] = mapped_column(ForeignKey("submissions.uuid"), index=True)
+    # One assessment per workflow: the database itself refuses a second one.
+    grading_workflow_uuid: Mapped[str] = mapped_column(
+        ForeignKey("grading_workflows.uuid"), unique=True
+    )
+    classifier_set_uuid: Mapped[str] = mapped_column(ForeignKey("classifier_sets.uuid"))
+    score_type: Mapped[str] = mapped_column(String(10))
+    scorer_id: Mapped[str] = mapped_column(String(100))
+    points_possible: Mapped[int]
+    scored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parts: Mapped[list[AssessmentPartRecord]] = relationship(
+        lazy="selectin", order_by="AssessmentPartRecord.id"
+    )
+
+
+class AssessmentPartRecord(Base):
+    __tablename__ = "assessment_parts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_uuid: Mapped[str] = mapped_column(ForeignKey("assessments.uuid"), index=True)
+    criterion: Mapped[str] = mapped_column(String(100))
+    option: Mapped[str] = mapped_column(String(100))
+    points: Mapped[int]
+    confidence: Mapped[float]
+
+
+class WorkerHeartbeatRecord(Base):
+    """Workers record that they are alive, so commands know whether one is running."""
+
+    __tablename__ = "worker_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    queues: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiTokenRecord(Base):
+    """A token for the HTTP API. Only its sha256 is kept: the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    courses: Mapped[list[Any]] = mapped_column(JSON)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,162 @@
+"""Engines and transactions for SQLite (embedded) and PostgreSQL (production).
+
+SQLite runs in WAL mode, and every write transaction starts with ``BEGIN IMMEDIATE``:
+the write lock is taken up front, so concurrent worker processes queue behind the busy
+timeout instead of failing with "database is locked" when a reader tries to upgrade.
+Read-only transactions start with a plain ``BEGIN`` and never block writers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
+
+from essaygrader.config import mask_url
+from essaygrader.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_SECONDS = 60
+_READ_ONLY = "essaygrader_read_only"
+# Any constant works; it only has to be the same in every process.
+_MIGRATION_LOCK_ID = 0x65737367
+
+
+class Database:
+    """One database: an engine, transactions, and its schema kept at the newest migration.
+
+    Args:
+        url: A SQLAlchemy URL; ``postgresql://`` uses psycopg 3.
+        pool_size: Connections kept open per process (server databases).
+        max_overflow: Connections opened beyond ``pool_size`` under load and closed
+            after use; defaults to ``pool_size``.
+        application_name: Shown for this process's connections in PostgreSQL's
+            ``pg_stat_activity``, so an operator can tell API from worker connections.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 5,
+        max_overflow: int | None = None,
+        application_name: str = "essaygrader",
+    ) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise ConfigurationError(
+                f"invalid database URL {mask_url(url)!r}", field="database_url"
+            ) from exc
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
+            self.engine = _sqlite_engine(parsed.database or "")
+        elif backend == "postgresql":
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            self.engine = create_engine(
+                parsed,
+                pool_size=pool_size,
+                max_overflow=pool_size if max_overflow is None else max_overflow,
+                pool_pre_ping=True,
+                connect_args={"application_name": application_name},
+            )
+        else:
+            raise ConfigurationError(
+                f"unsupported database {backend!r}; use sqlite or postgresql",
+                field="database_url",
+            )
+        self.url = parsed
+        self._read_engine = self.engine.execution_options(**{_READ_ONLY: True})
+        self._migrated = False
+        self._migrate_lock = threading.Lock()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A session inside one transaction: committed on success, rolled back on error."""
+        self.ensure_migrated()
+        bind = self._read_engine if read_only else self.engine
+        with Session(bind=bind, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def ensure_migrated(self) -> None:
+        """Bring the schema to the newest migration, once per process."""
+        if self._migrated:
+            return
+        with self._migrate_lock:
+            if not self._migrated:
+                self.migrate()
+
+    def migrate(self) -> str | None:
+        """Apply pending migrations; safe when several processes start at once.
+
+        Returns:
+            The revision the schema is at afterwards.
+        """
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        head = ScriptDirectory.from_config(config).get_current_head()
+        with self.engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        if current != head:
+            with self.engine.begin() as connection:
+                if self.dialect == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
+                    )
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            log.info("database migrated to %s", head)
+        self._migrated = True
+        return head
+
+    def dispose(self, *, close: bool = True) -> None:
+        """Drop pooled connections; after a fork, call with ``close=False``."""
+        self.engine.dispose(close=close)
+
+
+def _sqlite_engine(path: str) -> Engine:
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        f"sqlite:///{path}", connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to the "begin" hook below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            f"busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(_READ_ONLY)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine

@@ -1,0 +1,124 @@
+"""Everything one process needs, built from :class:`Settings` on first use."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+from essaygrader.algorithms.registry import AlgorithmRegistry
+from essaygrader.api.ai import AIGradingAPI
+from essaygrader.api.ai_worker import AIWorkerAPI
+from essaygrader.api.classifier_cache import ClassifierCache
+from essaygrader.api.readiness import Readiness
+from essaygrader.api.tokens import AccessTokensAPI
+from essaygrader.config import Settings
+from essaygrader.db.session import Database
+from essaygrader.storage import BlobStore, open_blob_store
+from essaygrader.tasks.queue import TaskQueue
+
+
+class Runtime:
+    """The database, blob store, algorithms, task queue and both API sides of a process.
+
+    Args:
+        settings: Defaults to :meth:`Settings.load` (environment and settings file).
+        task_queue: Overrides the Celery queue, e.g. with an in-process one in tests.
+        blobs: Overrides the blob store named by the settings.
+        role: ``"worker"`` for a worker process: its database pool has
+            ``worker_database_pool_size`` connections and no overflow, since each pool
+            process runs one task at a time; anything else (API servers, commands) uses
+            ``database_pool_size`` and ``database_max_overflow``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        task_queue: TaskQueue | None = None,
+        blobs: BlobStore | None = None,
+        role: Literal["api", "worker"] = "api",
+    ) -> None:
+        self.settings = settings or Settings.load()
+        self.role = role
+        self._task_queue = task_queue
+        if blobs is not None:
+            self.blobs = blobs
+        bind = getattr(task_queue, "bind", None)
+        if bind is not None:
+            bind(self)
+
+    @cached_property
+    def database(self) -> Database:
+        settings = self.settings
+        if self.role == "worker":
+            pool_size, overflow = settings.worker_database_pool_size, 0
+        else:
+            pool_size, overflow = settings.database_pool_size, settings.database_max_overflow
+        return Database(
+            settings.resolved_database_url,
+            pool_size=pool_size,
+            max_overflow=overflow,
+            application_name=f"essaygrader-{self.role}",
+        )
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        return open_blob_store(self.settings.resolved_storage_url, self.settings)
+
+    @cached_property
+    def algorithms(self) -> AlgorithmRegistry:
+        return AlgorithmRegistry(self.settings.algorithms)
+
+    @cached_property
+    def task_queue(self) -> TaskQueue:
+        if self._task_queue is not None:
+            return self._task_queue
+        from essaygrader.tasks.celery_app import CeleryTaskQueue, create_celery_app
+
+        return CeleryTaskQueue(create_celery_app(self))
+
+    @cached_property
+    def classifier_cache(self) -> ClassifierCache:
+        return ClassifierCache(self.settings.classifier_memory_cache_mb * 2**20)
+
+    @cached_property
+    def client(self) -> AIGradingAPI:
+        """The client side of the AI Grading API."""
+        return AIGradingAPI(self.settings, self.database, self.algorithms, self.task_queue)
+
+    @cached_property
+    def worker(self) -> AIWorkerAPI:
+        """The worker side of the AI Grading API."""
+        return AIWorkerAPI(
+            self.settings,
+            self.database,
+            self.blobs,
+            self.algorithms,
+            self.task_queue,
+            self.classifier_cache,
+        )
+
+    @cached_property
+    def tokens(self) -> AccessTokensAPI:
+        """API tokens: who may call the HTTP API."""
+        return AccessTokensAPI(self.database)
+
+    @cached_property
+    def readiness(self) -> Readiness:
+        """Whether the database, the broker and the blob store can be reached."""
+        return Readiness(self.database, self.task_queue, self.blobs)
+
+    def after_fork(self) -> None:
+        """In a forked child: never reuse the parent's database connections."""
+        if "database" in self.__dict__:
+            self.database.dispose(close=False)
+
+    def close(self) -> None:
+        """Release pooled database connections."""
+        if "database" in self.__dict__:
+            self.database.dispose()
+
+
+def connect(settings: Settings | None = None) -> AIGradingAPI:
+    """The in-process AI Grading API, configured from the environment by default."""
+    return Runtime(settings).client

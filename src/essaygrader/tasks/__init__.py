@@ -1,0 +1,1 @@
+"""Asynchronous execution: the task queue seam, the task procedures, the sweeper, Celery."""

@@ -1,0 +1,198 @@
+"""Celery: one task definition for every broker (SQLite, Redis, RabbitMQ).
+
+Tasks take a workflow id and nothing else; what they do lives in the worker API and the
+procedures of this package. Settings that matter for reliability are set here: late
+acknowledgement (a task whose worker dies is delivered again where the broker can), one
+prefetched message per process (a long training task does not sit on grading tasks),
+separate queues, and a Redis visibility timeout longer than any task can take.
+
+RabbitMQ has the same kind of limit on its side, ``consumer_timeout`` (30 minutes by
+default): a message unacknowledged for longer closes the worker's channel. It is a
+server setting, so the deployment guide has it, and workers log the value they need.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from celery import Celery
+from kombu.entity import Exchange, Queue
+
+from essaygrader.config import Settings, mask_url
+from essaygrader.domain.workflow import TaskType
+from essaygrader.tasks import sqlite_broker
+from essaygrader.tasks.execution import run_task
+from essaygrader.tasks.queue import QUEUE_FOR_TASK, TaskQueue
+
+if TYPE_CHECKING:
+    from essaygrader.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+TASK_NAMES = {
+    TaskType.TRAIN: "essaygrader.train_classifiers",
+    TaskType.GRADE: "essaygrader.grade_essay",
+}
+
+
+def broker_kind(url: str) -> str:
+    """``sqlite``, ``redis``, ``amqp`` or the URL's scheme."""
+    scheme = url.split("://", 1)[0]
+    if sqlite_broker.is_sqlite_broker(url):
+        return "sqlite"
+    if scheme in ("redis", "rediss"):
+        return "redis"
+    if scheme in ("amqp", "amqps", "pyamqp"):
+        return "amqp"
+    return scheme
+
+
+def transport_options(settings: Settings) -> dict[str, Any]:
+    """Broker transport options essaygrader depends on."""
+    kind = broker_kind(settings.resolved_broker_url)
+    if kind == "sqlite":
+        return {"polling_interval": settings.broker_polling_interval}
+    if kind == "redis":
+        # An unacknowledged task comes back after this long; it must outlast the longest
+        # task, retries' countdowns included, or it would run twice while still running.
+        return {"visibility_timeout": int(2 * settings.longest_task_seconds)}
+    return {}
+
+
+def create_celery_app(runtime: Runtime) -> Celery:
+    """The Celery app of a process, with both tasks bound to ``runtime``."""
+    settings = runtime.settings
+    url = settings.resolved_broker_url
+    kind = broker_kind(url)
+    extra: dict[str, Any] = {}
+    if kind == "sqlite":
+        sqlite_broker.prepare(url)
+        url = sqlite_broker.engine_url(url)
+        extra["broker_transport"] = sqlite_broker.TRANSPORT
+    app = Celery("essaygrader", broker=url, set_as_current=False)
+    app.conf.update(
+        **extra,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        result_backend=None,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_queues=[
+            Queue(name, Exchange(name, type="direct"), routing_key=name)
+            for name in QUEUE_FOR_TASK.values()
+        ],
+        task_default_queue=QUEUE_FOR_TASK[TaskType.GRADE],
+        task_routes={TASK_NAMES[t]: {"queue": q} for t, q in QUEUE_FOR_TASK.items()},
+        broker_transport_options=transport_options(settings),
+        broker_connection_retry_on_startup=True,
+        # Publishing gives up quickly when the broker is down: the workflow is already
+        # committed, and the sweeper sends it once the broker is back.
+        task_publish_retry_policy={
+            "max_retries": 2,
+            "interval_start": 0.2,
+            "interval_step": 0.5,
+            "interval_max": 1.0,
+        },
+        broker_connection_timeout=5,
+        worker_enable_remote_control=kind != "sqlite",
+        worker_send_task_events=False,
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
+    )
+    for task_type in TaskType:
+        _register(app, runtime, task_type)
+    return app
+
+
+def _register(app: Celery, runtime: Runtime, task_type: TaskType) -> None:
+    settings = runtime.settings
+    prefix = "training" if task_type is TaskType.TRAIN else "grading"
+
+    @app.task(
+        name=TASK_NAMES[task_type],
+        # Bound to this app's runtime: never lent to other Celery apps of the process.
+        shared=False,
+        bind=True,
+        acks_late=True,
+        max_retries=None,
+        soft_time_limit=getattr(settings, f"{prefix}_soft_time_limit"),
+        time_limit=getattr(settings, f"{prefix}_time_limit"),
+    )
+    def task(self: Any, workflow_uuid: str) -> None:
+        outcome = run_task(
+            runtime.worker,
+            task_type,
+            workflow_uuid,
+            self.request.retries,
+            worker_name=self.request.hostname,
+        )
+        if outcome.kind == "retry":
+            raise self.retry(countdown=outcome.delay, max_retries=None)
+
+
+class CeleryTaskQueue(TaskQueue):
+    """Sends tasks through a Celery app's broker."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+
+    def enqueue(self, task_type: TaskType, workflow_uuid: str) -> bool:
+        return self.enqueue_many(task_type, [workflow_uuid]) == 1
+
+    def enqueue_many(self, task_type: TaskType, workflow_uuids: Iterable[str]) -> int:
+        uuids = list(workflow_uuids)
+        if not uuids:
+            return 0
+        sent = 0
+        try:
+            with self.app.producer_or_acquire() as producer:
+                for uuid in uuids:
+                    self.app.send_task(
+                        TASK_NAMES[task_type],
+                        args=[uuid],
+                        queue=QUEUE_FOR_TASK[task_type],
+                        producer=producer,
+                    )
+                    sent += 1
+        except Exception as exc:
+            # Any broker failure: the workflows are committed and the sweeper resends them.
+            log.warning(
+                "could not queue %d %s task(s) on %s (%s: %s); the sweeper will send them again",
+                len(uuids) - sent,
+                task_type.value,
+                self.describe(),
+                type(exc).__name__,
+                exc,
+            )
+        return sent
+
+    def tidy(self) -> int:
+        url = self.app.conf.broker_url
+        if self.app.conf.broker_transport == sqlite_broker.TRANSPORT:
+            return sqlite_broker.delete_delivered(f"sqla+{url}")
+        return 0
+
+    def queue_lengths(self) -> dict[str, int | None]:
+        lengths: dict[str, int | None] = {}
+        try:
+            with self.app.connection_for_read() as connection:
+                for name in QUEUE_FOR_TASK.values():
+                    try:
+                        with connection.channel() as channel:
+                            lengths[name] = channel.queue_declare(
+                                queue=name, passive=True
+                            ).message_count
+                    except Exception:
+                        # RabbitMQ refuses a passive declare of a queue nobody created yet.
+                        lengths[name] = 0
+        except Exception as exc:
+            log.warning("cannot read queue lengths from %s: %s", self.describe(), exc)
+            return dict.fromkeys(QUEUE_FOR_TASK.values())
+        return lengths
+
+    def describe(self) -> str:
+        return f"broker {mask_url(self.app.conf.broker_url)}"

@@ -1,0 +1,113 @@
+"""How a task runs: which procedure, and what happens when it fails.
+
+One policy for every queue implementation. A retryable error (a database or storage
+hiccup, a time limit) is retried with exponential backoff and jitter, up to the
+``task_max_retries`` setting; after that, or for an error that retrying cannot fix, the
+failure is logged as non-recoverable and kept on the workflow for a person to see, fix
+and reschedule.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from essaygrader.api.ai_worker import AIWorkerAPI
+from essaygrader.config import Settings
+from essaygrader.domain.workflow import TaskType
+from essaygrader.errors import EssayGraderError, NotFoundError
+from essaygrader.tasks.grading import grade_essay
+from essaygrader.tasks.training import train_classifiers
+
+log = logging.getLogger(__name__)
+
+PROCEDURES: dict[TaskType, Callable[..., str | None]] = {
+    TaskType.TRAIN: train_classifiers,
+    TaskType.GRADE: grade_essay,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one run: done, to be retried after ``delay`` seconds, or failed."""
+
+    kind: Literal["done", "retry", "failed"]
+    delay: float = 0.0
+    error: str | None = None
+
+
+def retry_delay(settings: Settings, retries_done: int) -> float:
+    """Exponential backoff with jitter: about base * 2**n, never above the maximum."""
+    ceiling = min(
+        settings.retry_backoff_max_seconds, settings.retry_backoff_seconds * 2**retries_done
+    )
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def run_task(
+    worker: AIWorkerAPI,
+    task_type: TaskType,
+    workflow_uuid: str,
+    retries_done: int,
+    *,
+    worker_name: str | None = None,
+) -> Outcome:
+    """Run one task and decide what its failure, if any, means.
+
+    Args:
+        retries_done: How many times this task was already retried.
+        worker_name: The worker running it, as its heartbeat names it.
+    """
+    try:
+        PROCEDURES[task_type](worker, workflow_uuid, worker_name=worker_name)
+    except NotFoundError as exc:
+        log.error("%s task dropped: %s", task_type.value, exc)
+        return Outcome("failed", error=str(exc))
+    except EssayGraderError as exc:
+        error, retryable = f"{type(exc).__name__}: {exc}", exc.retryable
+    except Exception as exc:
+        # An error we did not anticipate (a driver exception, a time limit): it may be
+        # transient, so it gets the retries; the traceback goes to the log.
+        log.exception("unexpected error in %s task %s", task_type.value, workflow_uuid)
+        error, retryable = f"{type(exc).__name__}: {exc}", True
+    else:
+        return Outcome("done")
+
+    settings = worker.settings
+    if retryable and retries_done < settings.task_max_retries:
+        delay = retry_delay(settings, retries_done)
+        log.warning(
+            "%s task %s failed (retry %d of %d in %.1fs): %s",
+            task_type.value,
+            workflow_uuid,
+            retries_done + 1,
+            settings.task_max_retries,
+            delay,
+            error,
+        )
+        _record(worker, task_type, workflow_uuid, error, final=False)
+        return Outcome("retry", delay=delay, error=error)
+    log.error(
+        "%s task %s failed, non-recoverable after %d retries: %s; fix the cause, then "
+        "reschedule the item's unfinished tasks",
+        task_type.value,
+        workflow_uuid,
+        retries_done,
+        error,
+    )
+    _record(worker, task_type, workflow_uuid, error, final=True)
+    return Outcome("failed", error=error)
+
+
+def _record(
+    worker: AIWorkerAPI, task_type: TaskType, workflow_uuid: str, error: str, *, final: bool
+) -> None:
+    try:
+        worker.record_failure(task_type, workflow_uuid, error, final=final)
+    except EssayGraderError:
+        # The database is down too; the workflow stays unfinished and the sweeper
+        # schedules it again once it is back.
+        log.exception("could not record the failure of %s task %s", task_type.value, workflow_uuid)

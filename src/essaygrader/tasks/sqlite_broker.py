@@ -1,0 +1,123 @@
+"""The embedded broker: kombu's SQLAlchemy transport on a SQLite file, tuned.
+
+Users name it ``sqla+sqlite:///path``; essaygrader hands Celery this subclass instead
+of the stock one, for three reasons:
+
+* The stock transport passes every transport option to ``create_engine``, so it cannot
+  take ``polling_interval``; and it sleeps that interval (one second by default) after
+  every empty poll, including the polls made while a worker's single prefetch slot is
+  full. A worker process then takes one task per interval however fast tasks are. This
+  transport polls every ``broker_polling_interval`` seconds when idle, and every few
+  milliseconds for a while after a delivery: a poll with a full slot never reaches the
+  database, so the fast cadence costs next to nothing, and an idle worker goes back to
+  the slow one.
+* Its engines live in a class-level cache that survives ``fork``. Task processes publish
+  (retries, grading released by training), so a child must never reuse the parent's
+  pooled SQLite connections.
+* Its engine gets a 30-second busy timeout, and the file is put in WAL mode up front.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from queue import Empty
+from time import monotonic, sleep
+from typing import Any
+
+from kombu.transport import sqlalchemy as kombu_sqla
+from sqlalchemy import Engine, create_engine
+
+TRANSPORT = "essaygrader.tasks.sqlite_broker:Transport"
+BUSY_TIMEOUT_SECONDS = 30
+
+
+def is_sqlite_broker(url: str) -> bool:
+    return url.split("://", 1)[0] in ("sqla+sqlite", "sqlalchemy+sqlite")
+
+
+def engine_url(url: str) -> str:
+    """``sqla+sqlite:///path`` becomes the SQLAlchemy URL ``sqlite:///path``."""
+    return url.split("+", 1)[1]
+
+
+def prepare(url: str) -> None:
+    """Create the broker file's folder and switch the file to WAL mode (a file setting)."""
+    path = Path(engine_url(url).split(":///", 1)[1])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+    finally:
+        connection.close()
+
+
+def delete_delivered(url: str) -> int:
+    """Delete messages the transport has delivered: it only hides them, and a message is
+    never read again once hidden (a worker's unacknowledged messages are re-sent as new
+    rows when it shuts down), so without this the broker file grows forever."""
+    path = Path(engine_url(url).split(":///", 1)[1])
+    if not path.exists():
+        return 0
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        with connection:
+            return connection.execute("DELETE FROM kombu_message WHERE visible = 0").rowcount
+    except sqlite3.OperationalError:
+        return 0  # no message table yet: nothing was ever sent
+    finally:
+        connection.close()
+
+
+# After a delivery, poll this often for this long before falling back to the idle interval.
+BUSY_POLLING_INTERVAL = 0.002
+BUSY_SECONDS = 2.0
+
+
+class Channel(kombu_sqla.Channel):
+    def _engine_from_config(self) -> Engine:
+        return create_engine(
+            self.connection.client.hostname, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}
+        )
+
+    def _get(self, queue: Any, timeout: Any = None) -> Any:
+        message = super()._get(queue)
+        self.connection.last_delivery = monotonic()
+        return message
+
+
+class Transport(kombu_sqla.Transport):
+    Channel = Channel
+    polling_interval = 0.05
+    last_delivery = 0.0
+
+    def drain_events(self, connection: Any, timeout: Any = None, **kwargs: Any) -> Any:
+        # kombu's loop, with the sleep chosen afresh on each turn (busy or idle).
+        started = monotonic()
+        cycle = self.cycle
+        assert cycle is not None  # set when the transport opens its first channel
+        while True:
+            try:
+                cycle.get(self._deliver, timeout=timeout)
+            except Empty:
+                now = monotonic()
+                if timeout is not None and now - started >= timeout:
+                    raise TimeoutError() from None
+                busy = now - self.last_delivery < BUSY_SECONDS
+                interval = BUSY_POLLING_INTERVAL if busy else self.polling_interval
+                if timeout:
+                    interval = min(interval, timeout)
+                sleep(interval)
+            else:
+                return
+
+
+def _forget_engines_after_fork() -> None:
+    engines: dict[str, Any] = kombu_sqla.Channel._engines
+    for engine, _ in engines.values():
+        engine.dispose(close=False)
+    engines.clear()
+
+
+os.register_at_fork(after_in_child=_forget_engines_after_fork)

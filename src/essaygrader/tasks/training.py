@@ -1,0 +1,85 @@
+"""The training procedure: one classifier per scored criterion, its cross-validated
+quality, then the classifier set."""
+
+from __future__ import annotations
+
+import logging
+
+from essaygrader.algorithms.base import FeatureCache
+from essaygrader.algorithms.quality import DEFAULT_FOLDS, criterion_quality, out_of_fold_points
+from essaygrader.api.ai_worker import AIWorkerAPI
+from essaygrader.errors import AlgorithmTrainingError, EssayGraderError
+
+log = logging.getLogger(__name__)
+
+
+def train_classifiers(
+    worker: AIWorkerAPI, workflow_uuid: str, *, worker_name: str | None = None
+) -> str | None:
+    """Train, store and record the classifiers of a training workflow.
+
+    Returns at once when the workflow is already complete. Grading of the item's
+    waiting submissions is scheduled when the classifier set is recorded.
+
+    Returns:
+        The classifier set's uuid, or None when there was nothing to do.
+
+    Raises:
+        EssayGraderError: Retryable errors are retried by the caller; others fail it.
+    """
+    params = worker.begin_training(workflow_uuid, worker_name=worker_name)
+    if params is None:
+        return None
+    texts = [example["text"] for example in params["examples"]]
+    # Criteria of one rubric share the essays, so they share their features too.
+    cache = FeatureCache()
+    stored = {}
+    quality = {}
+    methods = set()
+    for done, criterion in enumerate(params["criteria"], 1):
+        name = criterion["name"]
+        points = [example["scores"][name] for example in params["examples"]]
+        classifier = worker.algorithms.new(params["algorithm_id"])
+        try:
+            classifier.fit(
+                texts,
+                points,
+                valid_points=criterion["valid_points"],
+                cache=cache,
+                prompt=params["prompt"],
+            )
+            predicted, method = out_of_fold_points(
+                classifier,
+                lambda: worker.algorithms.new(params["algorithm_id"]),
+                texts,
+                points,
+                valid_points=criterion["valid_points"],
+                cache=cache,
+                prompt=params["prompt"],
+            )
+        except EssayGraderError:
+            raise
+        except Exception as exc:
+            raise AlgorithmTrainingError(
+                f"criterion {name!r}: {type(exc).__name__}: {exc}"
+            ) from exc
+        quality[name] = criterion_quality(points, predicted, criterion["valid_points"])
+        methods.add(method)
+        stored[name] = worker.store_classifier(classifier)
+        worker.record_training_progress(workflow_uuid, done)
+        log.info(
+            "training %s: criterion %r trained (%d/%d), cross-validated QWK %.3f",
+            workflow_uuid,
+            name,
+            done,
+            len(params["criteria"]),
+            quality[name]["qwk"],
+        )
+    metrics = {
+        "folds": DEFAULT_FOLDS,
+        # "fit": the algorithm's own out-of-fold predictions; "k-fold": refitted here.
+        "method": "+".join(sorted(methods)),
+        "mean_qwk": round(sum(q["qwk"] for q in quality.values()) / len(quality), 4),
+        "criteria": quality,
+    }
+    return worker.create_classifiers(workflow_uuid, stored, metrics)

@@ -1,0 +1,131 @@
+"""The worker process: a Celery worker plus its maintenance thread.
+
+The maintenance thread runs in the worker's main process, after the pool has forked: it
+records a heartbeat (so commands can tell whether a worker is running) and runs the
+sweeper every ``sweep_interval_seconds``, which re-sends unfinished workflows that the
+broker may have lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from typing import TYPE_CHECKING, Any
+
+from celery import bootsteps
+from celery.signals import worker_process_init
+
+from essaygrader.errors import EssayGraderError
+from essaygrader.tasks.celery_app import CeleryTaskQueue, broker_kind
+
+if TYPE_CHECKING:
+    from essaygrader.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Maintenance:
+    """Heartbeats and sweeps on a timer until stopped."""
+
+    def __init__(self, runtime: Runtime, name: str, queues: list[str]) -> None:
+        self.runtime = runtime
+        self.name = name
+        self.queues = queues
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="essaygrader-maintenance", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        try:
+            self.runtime.worker.forget_worker(self.name)
+        except EssayGraderError:
+            log.warning("could not remove the heartbeat of worker %s", self.name)
+
+    def _run(self) -> None:
+        settings = self.runtime.settings
+        next_sweep = 0.0
+        elapsed = 0.0
+        tick = min(settings.worker_heartbeat_seconds, settings.sweep_interval_seconds)
+        while not self._stop.is_set():
+            try:
+                self.runtime.worker.heartbeat(self.name, self.queues)
+                if elapsed >= next_sweep:
+                    self.runtime.worker.sweep()
+                    next_sweep = elapsed + settings.sweep_interval_seconds
+            except Exception:
+                # Keep the thread alive through a database outage; log and try again.
+                log.exception("worker maintenance failed; retrying in %.0fs", tick)
+            self._stop.wait(tick)
+            elapsed += tick
+
+
+def check_blob_store(runtime: Runtime) -> None:
+    """Refuse to start on a classifier store that cannot work; start if it is only down.
+
+    Raises:
+        StorageAccessError: Wrong credentials, a missing bucket, or no permission.
+    """
+    try:
+        runtime.blobs.check()
+    except EssayGraderError as exc:
+        if not exc.retryable:
+            raise
+        log.warning("classifier store not reachable at start-up, starting anyway: %s", exc)
+
+
+def run_worker(
+    runtime: Runtime, *, queues: list[str], concurrency: int, loglevel: str = "INFO"
+) -> int:
+    """Run a worker in this process until it is stopped; returns its exit code."""
+    queue = runtime.task_queue
+    if not isinstance(queue, CeleryTaskQueue):
+        raise TypeError("a worker needs the Celery task queue")
+    app = queue.app
+    check_blob_store(runtime)
+    name = f"essaygrader-{os.getpid()}@{socket.gethostname()}"
+    maintenance = Maintenance(runtime, name, queues)
+
+    class MaintenanceStep(bootsteps.StartStopStep):  # type: ignore[misc]
+        requires = {"celery.worker.components:Pool"}
+
+        def start(self, worker: Any) -> None:
+            maintenance.start()
+
+        def stop(self, worker: Any) -> None:
+            maintenance.stop()
+
+    def after_fork(**_: Any) -> None:
+        runtime.after_fork()
+
+    worker_process_init.connect(after_fork, weak=False)
+    app.steps["worker"].add(MaintenanceStep)
+    kind = broker_kind(runtime.settings.resolved_broker_url)
+    if kind == "amqp":
+        log.info(
+            "RabbitMQ's consumer_timeout must exceed %d ms, the longest a task may stay "
+            "unacknowledged (see docs/deployment.md)",
+            int(runtime.settings.longest_task_seconds * 1000),
+        )
+    embedded = kind == "sqlite"
+    worker = app.Worker(
+        hostname=name,
+        queues=queues,
+        concurrency=concurrency,
+        pool="prefork",
+        loglevel=loglevel,
+        optimization="fair",
+        # The SQLite transport has no broadcast: skip the features that need it.
+        without_mingle=embedded,
+        without_gossip=embedded,
+        without_heartbeat=embedded,
+    )
+    worker.start()
+    return int(worker.exitcode or 0)

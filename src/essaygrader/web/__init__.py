@@ -1,0 +1,1 @@
+"""The HTTP skin: the versioned API, the staff dashboard and operations endpoints."""

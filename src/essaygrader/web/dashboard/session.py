@@ -1,0 +1,112 @@
+"""Signing in to the dashboard with an API token.
+
+The token goes into an HttpOnly, SameSite=Strict cookie scoped to the dashboard, and is
+checked against the database on every request, so revoking it signs its holder out at
+once and the server keeps no session state. Form posts must come from the dashboard's
+own origin: SameSite keeps the cookie off other sites' requests, and the Origin check
+refuses them even from browsers that ignore SameSite.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from essaygrader.domain.access import Permission, Principal
+from essaygrader.errors import AccessDenied, AuthenticationRequired
+from essaygrader.web.dashboard.render import PREFIX, redirect, render
+from essaygrader.web.deps import RuntimeDep
+
+COOKIE = "essaygrader_session"
+SESSION_SECONDS = 12 * 3600
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+def dashboard_user(request: Request, runtime: RuntimeDep) -> Principal:
+    """The signed-in admin or staff member.
+
+    Raises:
+        AuthenticationRequired: Not signed in, or the token was revoked.
+        AccessDenied: The token's role has no use for the dashboard.
+    """
+    principal = runtime.tokens.authenticate(request.cookies.get(COOKIE))
+    request.state.principal = principal
+    if not principal.may(Permission.READ_ITEMS):
+        raise AccessDenied(
+            f"the dashboard is for admin and staff tokens; a {principal.role.value} token "
+            "cannot use it"
+        )
+    return principal
+
+
+UserDep = Annotated[Principal, Depends(dashboard_user)]
+
+
+def same_origin(request: Request) -> None:
+    """Refuse a form post sent from another site.
+
+    Raises:
+        AccessDenied: The Origin (or Referer) names another host.
+    """
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if source and urlsplit(source).netloc != request.headers.get("host"):
+        raise AccessDenied("form posts from other sites are refused")
+
+
+SameOrigin = Depends(same_origin)
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a dashboard path, never another site."""
+    if target and target.startswith(f"{PREFIX}/") and not target.startswith("//"):
+        return target
+    return f"{PREFIX}/"
+
+
+@router.get("/sign-in")
+def sign_in_page(request: Request, next: str | None = None) -> Response:
+    """The sign-in form."""
+    return render(request, "sign_in.html", {"next": safe_next(next), "error": None})
+
+
+@router.post("/sign-in", dependencies=[SameOrigin])
+def sign_in(
+    request: Request,
+    runtime: RuntimeDep,
+    token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    """Check the token and keep it in a cookie for the dashboard's pages."""
+    try:
+        principal = runtime.tokens.authenticate(token.strip())
+        if not principal.may(Permission.READ_ITEMS):
+            raise AccessDenied(
+                f"the dashboard is for admin and staff tokens, not {principal.role.value} ones"
+            )
+    except (AuthenticationRequired, AccessDenied) as exc:
+        status = 401 if isinstance(exc, AuthenticationRequired) else 403
+        context = {"next": safe_next(next), "error": exc.message}
+        return render(request, "sign_in.html", context, status=status)
+    response = redirect(safe_next(next))
+    response.set_cookie(
+        COOKIE,
+        token.strip(),
+        max_age=SESSION_SECONDS,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/sign-out", dependencies=[SameOrigin])
+def sign_out() -> Response:
+    """Forget the token in this browser."""
+    response = redirect(f"{PREFIX}/sign-in")
+    response.delete_cookie(COOKIE, path=PREFIX)
+    return response

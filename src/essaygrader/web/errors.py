@@ -1,0 +1,163 @@
+"""Errors to responses, in one place: which status each error gets, and its body.
+
+Every failure leaves as ``{"code", "message", "field"}``: essaygrader's own errors,
+request validation by the schemas, unknown paths, and bugs. Request errors keep the
+message that names the field; errors on our side (5xx) keep their code, and the details
+go to the log rather than to the caller, since they can name hosts and SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from essaygrader.errors import (
+    AccessDenied,
+    AuthenticationRequired,
+    ConflictError,
+    EssayGraderError,
+    GradingRequestError,
+    InternalError,
+    ItemRequestError,
+    MalformedRequest,
+    NotFoundError,
+    PayloadTooLarge,
+    RequestError,
+    ReschedulingRequestError,
+    TrainingRequestError,
+)
+
+log = logging.getLogger(__name__)
+
+# First match wins, so subclasses come before their parents.
+STATUS_OF: tuple[tuple[type[EssayGraderError], int], ...] = (
+    (AuthenticationRequired, 401),
+    (AccessDenied, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (PayloadTooLarge, 413),
+    (MalformedRequest, 400),
+    (RequestError, 422),
+    (InternalError, 500),
+    (EssayGraderError, 500),
+)
+
+# A schema's validation error gets the request error of the route's area, as the Python
+# API would raise, so a client sees the same code whichever layer caught the mistake.
+AREA_ERRORS: dict[str, type[RequestError]] = {
+    "items": ItemRequestError,
+    "training": TrainingRequestError,
+    "submissions": GradingRequestError,
+    "workflows": GradingRequestError,
+    "backlog": ReschedulingRequestError,
+}
+
+INTERNAL_MESSAGE = "something failed on our side; the details are in the service's log"
+
+ErrorPage = Callable[[Request, EssayGraderError, int], Response]
+"""Renders an error as HTML, for the dashboard's pages."""
+
+
+def status_for(error: EssayGraderError) -> int:
+    """The HTTP status of an essaygrader error."""
+    return next(status for kind, status in STATUS_OF if isinstance(error, kind))
+
+
+def error_response(
+    request: Request,
+    error: EssayGraderError,
+    *,
+    status: int | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """The response for ``error``: JSON, or an HTML page under the dashboard."""
+    status = status or status_for(error)
+    headers = dict(headers or {})
+    if isinstance(error, AuthenticationRequired):
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    error_page: ErrorPage | None = getattr(request.app.state, "error_page", None)
+    if error_page is not None and request.url.path.startswith("/dashboard"):
+        response = error_page(request, error, status)
+        response.headers.update(headers)
+        return response
+    body: dict[str, Any] = error.to_dict()
+    if status >= 500:
+        body = {"code": error.code, "message": INTERNAL_MESSAGE, "field": None}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _essaygrader_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EssayGraderError)
+    if status_for(exc) >= 500:
+        log.error("%s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
+    return error_response(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(request, validation_error(request, exc))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    error: EssayGraderError
+    if exc.status_code == 404:
+        error = NotFoundError(f"nothing at {request.method} {request.url.path}")
+    elif exc.status_code == 405:
+        error = RequestError(f"{request.method} is not allowed on {request.url.path}")
+        error.code = "method_not_allowed"
+    else:
+        error = RequestError(str(exc.detail))
+        error.code = f"http_{exc.status_code}"
+    return error_response(request, error, status=exc.status_code, headers=exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    log.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
+    return error_response(request, InternalError(f"{type(exc).__name__}: {exc}"))
+
+
+def validation_error(request: Request, exc: RequestValidationError) -> RequestError:
+    """The first schema violation as the route area's request error, naming the field."""
+    problem = exc.errors()[0]
+    loc = list(problem.get("loc", ()))
+    if problem.get("type") == "json_invalid":
+        detail = problem.get("ctx", {}).get("error", "invalid JSON")
+        position = loc[1] if len(loc) > 1 else "?"
+        return MalformedRequest(f"the body is not valid JSON: {detail} (at character {position})")
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+        loc = loc[1:]
+    field = field_path(loc) or None
+    message = str(problem.get("msg", "is invalid"))
+    if field is None and problem.get("type") == "missing":
+        message = "a JSON body is required"
+    tags = getattr(request.scope.get("route"), "tags", None)
+    error_class = AREA_ERRORS.get(str(tags[0]), RequestError) if tags else RequestError
+    return error_class(message[:1].lower() + message[1:], field=field)
+
+
+def field_path(loc: list[Any]) -> str:
+    """``["rubric", "criteria", 1, "name"]`` becomes ``rubric.criteria[1].name``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every kind of failure through :func:`error_response`."""
+    app.add_exception_handler(EssayGraderError, _essaygrader_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    # Starlette hands bare exceptions to this handler, sends its response, then re-raises
+    # so that the server logs the traceback too.
+    app.add_exception_handler(Exception, _unexpected_error)

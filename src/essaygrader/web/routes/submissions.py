@@ -1,0 +1,115 @@
+"""Submissions and their assessments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from essaygrader.domain.access import Principal
+from essaygrader.errors import SubmissionNotFound
+from essaygrader.web.access import AssessmentReader, ItemSubmitter, ResultsReader, hide_foreign
+from essaygrader.web.deps import APIDep
+from essaygrader.web.schemas.common import Limit, Offset, WorkflowStatus
+from essaygrader.web.schemas.grading import (
+    AssessmentOut,
+    SubmissionBatch,
+    SubmissionIn,
+    SubmissionOut,
+    SubmissionsPage,
+    Submitted,
+)
+
+router = APIRouter(tags=["submissions"])
+
+ITEM = "/courses/{course_id}/items/{item_id}"
+
+
+@router.post(
+    f"{ITEM}/submissions", status_code=201, response_model=Submitted, summary="Submit an essay"
+)
+def submit(item: ItemSubmitter, body: SubmissionIn, api: APIDep) -> dict[str, Any]:
+    """Store an essay and start grading it; before training it waits for classifiers."""
+    return api.submit(
+        item.course_id, item.item_id, body.student_id, body.answer, external_id=body.external_id
+    )
+
+
+@router.post(
+    f"{ITEM}/submissions/batch",
+    status_code=201,
+    response_model=list[Submitted],
+    summary="Submit many essays",
+)
+def submit_many(item: ItemSubmitter, body: SubmissionBatch, api: APIDep) -> list[dict[str, Any]]:
+    """Store several essays in one transaction: all of them, or none on an error."""
+    return api.submit_many(item.course_id, item.item_id, [s.model_dump() for s in body.submissions])
+
+
+@router.get(f"{ITEM}/submissions", response_model=SubmissionsPage, summary="List submissions")
+def list_submissions(
+    item: ResultsReader,
+    api: APIDep,
+    offset: Offset = 0,
+    limit: Limit = 100,
+    status: Annotated[WorkflowStatus | None, Query(description="Only this status.")] = None,
+    confidence_below: Annotated[
+        float | None,
+        Query(ge=0.0, le=1.0, description="Only those with a criterion scored less surely."),
+    ] = None,
+) -> dict[str, Any]:
+    """The item's submissions, oldest first, with status and latest assessment."""
+    return api.list_submissions(
+        item.course_id,
+        item.item_id,
+        offset=offset,
+        limit=limit,
+        status=status,
+        confidence_below=confidence_below,
+    )
+
+
+def _submission(principal: Principal, api: APIDep, submission_uuid: str) -> dict[str, Any]:
+    submission = api.get_submission(submission_uuid)
+    hide_foreign(
+        principal,
+        submission["course_id"],
+        SubmissionNotFound(f"no submission {submission_uuid!r}", field="submission_uuid"),
+    )
+    return submission
+
+
+@router.get(
+    "/submissions/{submission_uuid}", response_model=SubmissionOut, summary="Get a submission"
+)
+def get_submission(
+    principal: AssessmentReader, submission_uuid: str, api: APIDep
+) -> dict[str, Any]:
+    """A submission, its grading workflow and its latest assessment (null until graded)."""
+    return _submission(principal, api, submission_uuid)
+
+
+@router.get(
+    "/submissions/{submission_uuid}/assessment",
+    response_model=AssessmentOut | None,
+    summary="The latest assessment",
+)
+def get_latest_assessment(
+    principal: AssessmentReader, submission_uuid: str, api: APIDep
+) -> dict[str, Any] | None:
+    """The submission's newest AI assessment; null while it is being graded."""
+    assessment: dict[str, Any] | None = _submission(principal, api, submission_uuid)["assessment"]
+    return assessment
+
+
+@router.get(
+    "/submissions/{submission_uuid}/scores",
+    response_model=dict[str, int],
+    summary="Points by criterion",
+)
+def get_assessment_scores_by_criteria(
+    principal: AssessmentReader, submission_uuid: str, api: APIDep
+) -> dict[str, int]:
+    """``{criterion: points}`` of the newest assessment; empty while ungraded."""
+    _submission(principal, api, submission_uuid)
+    return api.get_assessment_scores_by_criteria(submission_uuid)

@@ -1,0 +1,53 @@
+"""Grading workflows, and the status of many workflows at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from essaygrader.domain.access import Permission
+from essaygrader.errors import GradingWorkflowNotFound
+from essaygrader.web.access import AssessmentReader, check_permission, hide_foreign
+from essaygrader.web.deps import APIDep, PrincipalDep
+from essaygrader.web.schemas.common import WorkflowStatus
+from essaygrader.web.schemas.grading import GradingWorkflowOut, WorkflowStatusesRequest
+
+router = APIRouter(tags=["workflows"])
+
+
+@router.get(
+    "/workflows/grading/{workflow_uuid}",
+    response_model=GradingWorkflowOut,
+    summary="Get a grading workflow",
+)
+def get_grading_workflow(
+    principal: AssessmentReader, workflow_uuid: str, api: APIDep
+) -> dict[str, Any]:
+    """A grading workflow's status, attempts and last error."""
+    workflow = api.get_grading_workflow(workflow_uuid)
+    hide_foreign(
+        principal,
+        workflow["course_id"],
+        GradingWorkflowNotFound(f"no grading workflow {workflow_uuid!r}", field="workflow_uuid"),
+    )
+    return workflow
+
+
+@router.post(
+    "/workflows/statuses",
+    response_model=dict[str, WorkflowStatus],
+    summary="Statuses of many workflows",
+)
+def get_workflow_statuses(
+    principal: PrincipalDep, body: WorkflowStatusesRequest, api: APIDep
+) -> dict[str, str]:
+    """``{uuid: status}`` for workflows of one type; unknown ids (and those of courses the
+    token does not reach) are left out."""
+    check_permission(
+        principal,
+        Permission.READ_ASSESSMENTS if body.task_type == "grade" else Permission.READ_TRAINING,
+    )
+    return api.get_workflow_statuses(
+        body.workflow_uuids, task_type=body.task_type, course_ids=principal.course_scope
+    )

@@ -1,0 +1,107 @@
+"""Items and rubrics over HTTP, in the Python API's JSON shapes."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
+
+from essaygrader.api.items import MAX_PROMPT_CHARS
+from essaygrader.domain.rubric import (
+    MAX_CRITERIA,
+    MAX_NAME_CHARS,
+    MAX_OPTIONS,
+    MAX_POINTS,
+    MAX_PROSE_CHARS,
+)
+from essaygrader.domain.validation import MAX_ID_CHARS
+from essaygrader.web.schemas.common import PageFields, RequestModel, ResponseModel
+
+
+class OptionIn(RequestModel):
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    points: int = Field(ge=0, le=MAX_POINTS, description="Unique within the criterion.")
+    explanation: str = Field(default="", max_length=MAX_PROSE_CHARS)
+
+
+class CriterionIn(RequestModel):
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    prompt: str = Field(default="", max_length=MAX_PROSE_CHARS)
+    options: list[OptionIn] = Field(
+        default_factory=list,
+        max_length=MAX_OPTIONS,
+        description="Two or more; none makes the criterion feedback-only (never scored).",
+    )
+
+
+class RubricIn(RequestModel):
+    criteria: list[CriterionIn] = Field(min_length=1, max_length=MAX_CRITERIA)
+
+
+class ItemCreate(RequestModel):
+    item_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
+    rubric: RubricIn
+    prompt: str = Field(default="", max_length=MAX_PROMPT_CHARS)
+    algorithm_id: str | None = Field(
+        default=None, description="The algorithm to train with; null means the default."
+    )
+    published: bool = False
+    min_qwk: float | None = Field(
+        default=None,
+        ge=-1.0,
+        le=1.0,
+        description="Training fails its quality gate below this cross-validated QWK.",
+    )
+
+
+class ItemUpdate(RequestModel):
+    """Fields left out stay as they are."""
+
+    rubric: RubricIn | SkipJsonSchema[None] = None
+    prompt: str | SkipJsonSchema[None] = Field(default=None, max_length=MAX_PROMPT_CHARS)
+    algorithm_id: str | None = None
+    published: bool | SkipJsonSchema[None] = None
+    min_qwk: float | None = Field(default=None, ge=-1.0, le=1.0)
+
+
+class OptionOut(ResponseModel):
+    name: str
+    points: int
+    explanation: str
+
+
+class CriterionOut(ResponseModel):
+    name: str
+    prompt: str
+    options: list[OptionOut]
+
+
+class RubricOut(ResponseModel):
+    criteria: list[CriterionOut]
+
+
+class ItemOut(ResponseModel):
+    course_id: str
+    item_id: str
+    prompt: str
+    rubric: RubricOut
+    rubric_content_hash: str
+    rubric_structure_hash: str
+    algorithm_id: str | None
+    published: bool
+    min_qwk: float | None
+    created_at: str
+    updated_at: str
+    warnings: list[str]
+
+
+class ItemsPage(PageFields):
+    items: list[ItemOut]
+
+
+class CourseOut(ResponseModel):
+    course_id: str
+    items: int
+
+
+class CoursesPage(PageFields):
+    courses: list[CourseOut]

@@ -1,0 +1,69 @@
+"""The engine settings essaygrader sets on Celery, and that they reach a real broker."""
+
+from __future__ import annotations
+
+import pytest
+
+from essaygrader.config import Settings
+from essaygrader.domain.workflow import TaskType
+from essaygrader.runtime import Runtime
+from essaygrader.tasks.celery_app import TASK_NAMES, create_celery_app, transport_options
+from tests.conftest import REDIS_URL, require_service
+
+
+def app_for(tmp_path, **settings):
+    runtime = Runtime(Settings(data_dir=tmp_path, **settings))
+    return create_celery_app(runtime)
+
+
+def test_a_long_task_does_not_hold_grading_tasks(tmp_path):
+    app = app_for(tmp_path)
+    # Acknowledged only when done: a worker that dies gives its task back, and while a
+    # task runs its process takes no further message (prefetch one, fair scheduling).
+    assert app.conf.task_acks_late
+    assert app.conf.task_reject_on_worker_lost
+    assert app.conf.worker_prefetch_multiplier == 1
+    for task_type in TaskType:
+        assert app.tasks[TASK_NAMES[task_type]].acks_late
+
+
+def test_training_and_grading_have_their_own_queues_and_time_limits(tmp_path):
+    app = app_for(tmp_path, training_soft_time_limit=100, training_time_limit=200)
+    assert {q.name for q in app.conf.task_queues} == {"training", "grading"}
+    assert app.conf.task_routes == {
+        TASK_NAMES[TaskType.TRAIN]: {"queue": "training"},
+        TASK_NAMES[TaskType.GRADE]: {"queue": "grading"},
+    }
+    train = app.tasks[TASK_NAMES[TaskType.TRAIN]]
+    grade = app.tasks[TASK_NAMES[TaskType.GRADE]]
+    assert (train.soft_time_limit, train.time_limit) == (100, 200)
+    assert (grade.soft_time_limit, grade.time_limit) == (120, 180)
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {},
+        {"training_soft_time_limit": 7000, "training_time_limit": 7200},
+        {"retry_backoff_max_seconds": 1800.0},
+        {"grading_soft_time_limit": 9000, "grading_time_limit": 9500},
+    ],
+)
+def test_redis_visibility_timeout_outlasts_the_longest_task(limits):
+    settings = Settings(broker_url="redis://127.0.0.1:6379/0", **limits)
+    timeout = transport_options(settings)["visibility_timeout"]
+    longest_limit = max(settings.training_time_limit, settings.grading_time_limit)
+    # A retried task waits out its backoff while reserved by a worker: that counts too.
+    assert timeout > longest_limit + settings.retry_backoff_max_seconds
+
+
+@pytest.mark.integration
+@pytest.mark.redis
+def test_the_redis_channel_uses_that_visibility_timeout(tmp_path):
+    require_service("redis")
+    settings = Settings(data_dir=tmp_path, broker_url=REDIS_URL, training_time_limit=5000)
+    app = create_celery_app(Runtime(settings))
+    with app.connection_for_write() as connection:
+        channel = connection.default_channel
+        assert channel.visibility_timeout == transport_options(settings)["visibility_timeout"]
+        assert channel.visibility_timeout > 5000

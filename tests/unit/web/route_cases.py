@@ -1,0 +1,258 @@
+"""Every route of the HTTP API, with who may call it: the access policy, written out.
+
+Roles (see ``conftest.tokens``): ``staff_a`` and ``platform_a`` reach course a,
+``staff_b`` and ``platform_b`` course b, ``staff_ab`` both. Requests name course a's
+records, so a course-b token is an outsider. ``hidden_from`` lists the outsiders that get
+404 (a record addressed by uuid is hidden, exactly as if missing) instead of 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.factories import RUBRIC, essay, examples
+from tests.unit.web.conftest import Course
+
+EVERYONE = frozenset({"admin", "staff_a", "staff_ab", "staff_b", "platform_a", "platform_b"})
+ADMIN = frozenset({"admin"})
+STAFF_OF_A = frozenset({"admin", "staff_a", "staff_ab"})
+STAFF_ANYWHERE = STAFF_OF_A | {"staff_b"}
+SUBMITTERS_TO_A = frozenset({"admin", "platform_a"})
+READERS_OF_A = STAFF_OF_A | {"platform_a"}
+OUTSIDE_READERS = frozenset({"staff_b", "platform_b"})
+
+
+@dataclass(frozen=True)
+class RouteCase:
+    """One request to one route.
+
+    Attributes:
+        route: The route's template, as the app declares it.
+        path: Builds the concrete path from a course's records.
+        allowed: Roles that get ``success`` for course a's records.
+        body: Builds the JSON body, given the role (creations must not collide).
+        params: Query parameters.
+        hidden_from: Outsiders answered 404 rather than 403.
+        public: Answers without a token.
+    """
+
+    name: str
+    method: str
+    route: str
+    path: Callable[[Course], str]
+    allowed: frozenset[str]
+    success: int = 200
+    body: Callable[[str], Any] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    hidden_from: frozenset[str] = frozenset()
+    public: bool = False
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _item(c: Course, rest: str = "") -> str:
+    return f"/api/v1/courses/{c.course_id}/items/{c.item_id}{rest}"
+
+
+ITEM = "/api/v1/courses/{course_id}/items/{item_id}"
+
+CASES = [
+    RouteCase(
+        "list courses", "GET", "/api/v1/courses", lambda c: "/api/v1/courses", STAFF_ANYWHERE
+    ),
+    RouteCase("list items", "GET", "/api/v1/items", lambda c: "/api/v1/items", STAFF_ANYWHERE),
+    RouteCase(
+        "list items of a course",
+        "GET",
+        "/api/v1/items",
+        lambda c: "/api/v1/items",
+        STAFF_OF_A,
+        params={"course_id": "course-a"},
+    ),
+    RouteCase(
+        "create item",
+        "POST",
+        "/api/v1/courses/{course_id}/items",
+        lambda c: f"/api/v1/courses/{c.course_id}/items",
+        STAFF_OF_A,
+        success=201,
+        body=lambda role: {"item_id": f"new-{role}", "rubric": RUBRIC},
+    ),
+    RouteCase("get item", "GET", ITEM, _item, STAFF_OF_A),
+    RouteCase(
+        "update item",
+        "PATCH",
+        ITEM,
+        _item,
+        STAFF_OF_A,
+        body=lambda role: {"prompt": f"Changed by {role}."},
+    ),
+    RouteCase(
+        "train",
+        "POST",
+        f"{ITEM}/training",
+        lambda c: _item(c, "/training"),
+        STAFF_OF_A,
+        success=202,
+        body=lambda role: {"examples": examples(20)},
+    ),
+    RouteCase(
+        "check examples",
+        "POST",
+        f"{ITEM}/training/check",
+        lambda c: _item(c, "/training/check"),
+        STAFF_OF_A,
+        body=lambda role: {"examples": examples(20)},
+    ),
+    RouteCase(
+        "list training", "GET", f"{ITEM}/training", lambda c: _item(c, "/training"), STAFF_OF_A
+    ),
+    RouteCase(
+        "get training workflow",
+        "GET",
+        "/api/v1/workflows/training/{workflow_uuid}",
+        lambda c: f"/api/v1/workflows/training/{c.training_workflow_uuid}",
+        STAFF_OF_A,
+        hidden_from=frozenset({"staff_b"}),
+    ),
+    RouteCase(
+        "current classifier set",
+        "GET",
+        f"{ITEM}/classifier-set",
+        lambda c: _item(c, "/classifier-set"),
+        STAFF_OF_A,
+    ),
+    RouteCase(
+        "list classifier sets",
+        "GET",
+        f"{ITEM}/classifier-sets",
+        lambda c: _item(c, "/classifier-sets"),
+        STAFF_OF_A,
+    ),
+    RouteCase(
+        "submit",
+        "POST",
+        f"{ITEM}/submissions",
+        lambda c: _item(c, "/submissions"),
+        SUBMITTERS_TO_A,
+        success=201,
+        body=lambda role: {"student_id": f"by-{role}", "answer": essay(40)},
+    ),
+    RouteCase(
+        "submit a batch",
+        "POST",
+        f"{ITEM}/submissions/batch",
+        lambda c: _item(c, "/submissions/batch"),
+        SUBMITTERS_TO_A,
+        success=201,
+        body=lambda role: {
+            "submissions": [
+                {"student_id": f"by-{role}-1", "answer": essay(30)},
+                {"student_id": f"by-{role}-2", "answer": {"parts": ["One.", essay(50)]}},
+            ]
+        },
+    ),
+    RouteCase(
+        "list submissions",
+        "GET",
+        f"{ITEM}/submissions",
+        lambda c: _item(c, "/submissions"),
+        STAFF_OF_A,
+    ),
+    RouteCase(
+        "get submission",
+        "GET",
+        "/api/v1/submissions/{submission_uuid}",
+        lambda c: f"/api/v1/submissions/{c.submission_uuid}",
+        READERS_OF_A,
+        hidden_from=OUTSIDE_READERS,
+    ),
+    RouteCase(
+        "latest assessment",
+        "GET",
+        "/api/v1/submissions/{submission_uuid}/assessment",
+        lambda c: f"/api/v1/submissions/{c.submission_uuid}/assessment",
+        READERS_OF_A,
+        hidden_from=OUTSIDE_READERS,
+    ),
+    RouteCase(
+        "scores by criterion",
+        "GET",
+        "/api/v1/submissions/{submission_uuid}/scores",
+        lambda c: f"/api/v1/submissions/{c.submission_uuid}/scores",
+        READERS_OF_A,
+        hidden_from=OUTSIDE_READERS,
+    ),
+    RouteCase(
+        "get grading workflow",
+        "GET",
+        "/api/v1/workflows/grading/{workflow_uuid}",
+        lambda c: f"/api/v1/workflows/grading/{c.grading_workflow_uuid}",
+        READERS_OF_A,
+        hidden_from=OUTSIDE_READERS,
+    ),
+    RouteCase(
+        "grading workflow statuses",
+        "POST",
+        "/api/v1/workflows/statuses",
+        lambda c: "/api/v1/workflows/statuses",
+        # Outsiders may ask, and are told nothing about course a's workflows.
+        EVERYONE,
+        body=lambda role: {"workflow_uuids": [], "task_type": "grade"},
+    ),
+    RouteCase(
+        "training workflow statuses",
+        "POST",
+        "/api/v1/workflows/statuses",
+        lambda c: "/api/v1/workflows/statuses",
+        STAFF_ANYWHERE,
+        body=lambda role: {"workflow_uuids": [], "task_type": "train"},
+    ),
+    RouteCase("backlog", "GET", "/api/v1/status", lambda c: "/api/v1/status", STAFF_ANYWHERE),
+    RouteCase(
+        "backlog of a course",
+        "GET",
+        "/api/v1/status",
+        lambda c: "/api/v1/status",
+        STAFF_OF_A,
+        params={"course_id": "course-a"},
+    ),
+    RouteCase(
+        "backlog of an item",
+        "GET",
+        "/api/v1/status",
+        lambda c: "/api/v1/status",
+        STAFF_OF_A,
+        params={"course_id": "course-a", "item_id": "item-1"},
+    ),
+    RouteCase(
+        "reschedule an item",
+        "POST",
+        f"{ITEM}/reschedule",
+        lambda c: _item(c, "/reschedule"),
+        STAFF_OF_A,
+        params={"task_type": "grade"},
+    ),
+    RouteCase(
+        "reschedule a course",
+        "POST",
+        "/api/v1/courses/{course_id}/reschedule",
+        lambda c: f"/api/v1/courses/{c.course_id}/reschedule",
+        STAFF_OF_A,
+    ),
+    RouteCase("metrics", "GET", "/metrics", lambda c: "/metrics", ADMIN),
+    RouteCase(
+        "liveness", "GET", "/healthz", lambda c: "/healthz", EVERYONE | {"worker"}, public=True
+    ),
+    RouteCase(
+        "readiness", "GET", "/readyz", lambda c: "/readyz", EVERYONE | {"worker"}, public=True
+    ),
+]
+
+
+def expected_denial(case: RouteCase, role: str) -> int:
+    """The status a role outside ``case.allowed`` gets."""
+    return 404 if role in case.hidden_from else 403
