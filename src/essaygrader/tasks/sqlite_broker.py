@@ -15,6 +15,9 @@ of the stock one, for three reasons:
   (retries, grading released by training), so a child must never reuse the parent's
   pooled SQLite connections.
 * Its engine gets a 30-second busy timeout, and the file is put in WAL mode up front.
+* Its set-up is not safe across processes: two workers starting together both create
+  the tables, or both insert the same new queue, and the loser crashes on the
+  "already exists" or unique-constraint error. Here the loser uses what the winner made.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 
 from kombu.transport import sqlalchemy as kombu_sqla
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 TRANSPORT = "essaygrader.tasks.sqlite_broker:Transport"
 BUSY_TIMEOUT_SECONDS = 30
@@ -80,6 +84,27 @@ class Channel(kombu_sqla.Channel):
         return create_engine(
             self.connection.client.hostname, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}
         )
+
+    def _open(self) -> Any:
+        try:
+            return super()._open()
+        except OperationalError as exc:
+            if "already exists" not in str(exc):
+                raise
+            return super()._open()  # another process created the tables first
+
+    def _get_or_create(self, queue: str) -> Any:
+        session = self.session
+        existing = session.query(self.queue_cls).filter(self.queue_cls.name == queue)
+        found = existing.first()
+        if found is not None:
+            return found
+        session.add(self.queue_cls(queue))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # another process inserted the queue first
+        return existing.one()
 
     def _get(self, queue: Any, timeout: Any = None) -> Any:
         message = super()._get(queue)

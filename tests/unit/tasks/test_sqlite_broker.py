@@ -44,3 +44,63 @@ def test_after_a_delivery_workers_poll_fast_then_slow_down(monkeypatch):
     assert slept[0] == sqlite_broker.BUSY_POLLING_INTERVAL
     assert slept[-1] == 0.05
     assert sum(fast) == pytest.approx(sqlite_broker.BUSY_SECONDS, abs=0.01)
+
+
+def _channel(path):
+    from kombu import Connection
+
+    url = f"sqla+sqlite:///{path}"
+    sqlite_broker.prepare(url)
+    connection = Connection(sqlite_broker.engine_url(url), transport=sqlite_broker.TRANSPORT)
+    return connection, connection.channel()
+
+
+def test_a_queue_another_process_inserts_first_is_used_not_fatal(tmp_path):
+    import sqlite3
+
+    from sqlalchemy import event
+
+    connection, channel = _channel(tmp_path / "broker.sqlite")
+    try:
+        channel._get_or_create("warm-up")  # creates the tables
+
+        def insert_first(session, *_):
+            other = sqlite3.connect(tmp_path / "broker.sqlite")
+            with other:
+                other.execute("INSERT INTO kombu_queue (name) VALUES ('grading')")
+            other.close()
+
+        event.listen(channel.session, "before_flush", insert_first, once=True)
+        queue = channel._get_or_create("grading")
+        assert queue.name == "grading"
+        channel._put("grading", {"body": "kept"})
+        assert channel._get("grading") == {"body": "kept"}
+    finally:
+        channel.close()
+        connection.release()
+
+
+def test_tables_another_process_creates_first_are_used_not_fatal(tmp_path, monkeypatch):
+    from kombu.transport import sqlalchemy as kombu_sqla
+    from sqlalchemy.exc import OperationalError
+
+    create_all = kombu_sqla.metadata.create_all
+    calls: list[object] = []
+
+    def lose_the_race(engine, *args, **kwargs):
+        calls.append(engine)
+        create_all(engine, *args, **kwargs)
+        if len(calls) == 1:
+            lost = Exception("table kombu_queue already exists")
+            raise OperationalError("CREATE TABLE kombu_queue", {}, lost)
+
+    monkeypatch.setattr(kombu_sqla.metadata, "create_all", lose_the_race)
+    monkeypatch.setattr(kombu_sqla.Channel, "_engines", {})
+    connection, channel = _channel(tmp_path / "broker.sqlite")
+    try:
+        channel._put("grading", {"body": "kept"})
+        assert channel._get("grading") == {"body": "kept"}
+        assert len(calls) == 2
+    finally:
+        channel.close()
+        connection.release()
