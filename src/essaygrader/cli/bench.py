@@ -1,4 +1,4 @@
-"""``essaygrader bench``: commands that measure and print (accuracy, load).
+"""``essaygrader bench``: commands that measure and print (accuracy, load, memory).
 
 Benchmarks report figures; they never pass or fail on them. Each subcommand lives in its
 own module and registers itself on :data:`bench`.
@@ -150,3 +150,46 @@ def accuracy(
     click.echo(format_table(result))
     if json_path is not None:
         json_path.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+
+
+@bench.command("memory")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The ASAP folder (training_set_rel3.tsv and folds/).",
+)
+@click.option("--algorithm", default="default", show_default=True)
+@click.option(
+    "--prompts", default="1-8", show_default=True, help="ASAP prompts to train models on."
+)
+@click.option("--sets", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option(
+    "--criteria",
+    type=click.IntRange(1, 50),
+    default=3,
+    show_default=True,
+    help="Criteria per classifier set.",
+)
+def memory(data_dir: Path, algorithm: str, prompts: str, sets: int, criteria: int) -> None:
+    """A worker process's resident memory with N classifier sets loaded and scoring.
+
+    Trains one classifier per ASAP prompt, then loads SETS sets of CRITERIA classifiers
+    from their stored bytes in a fresh process and prints its memory (Linux only).
+    """
+    from essaygrader.algorithms.registry import AlgorithmRegistry
+    from essaygrader.bench.memory import run_memory
+    from essaygrader.config import Settings
+
+    registry = AlgorithmRegistry(Settings.load().algorithms)
+    report = run_memory(
+        data_dir,
+        algorithm_id=algorithm,
+        sets=sets,
+        criteria=criteria,
+        prompts=_numbers(prompts, low=1, high=8, name="--prompts"),
+        registry=registry,
+        progress=lambda line: click.echo(line, err=True),
+    )
+    click.echo(report.format())
