@@ -12,8 +12,9 @@ How an essay is scored on one criterion:
    n-grams selected by Fisher's exact test (:mod:`.stacking`).
 4. A blend of the two, weighted to minimise out-of-fold squared error.
 5. Cut-points between consecutive point values fitted on out-of-fold predictions to
-   maximise QWK (:mod:`.cutpoints`), so every score is one of the criterion's points
-   (plain rounding below twenty training essays).
+   maximise QWK and averaged over bootstrap resamples of them (:mod:`.cutpoints`), so
+   every score is one of the criterion's points (plain rounding below twenty training
+   essays).
 6. A confidence calibrated on out-of-fold exact agreement (:mod:`.confidence`).
 
 Models are JSON metadata plus NumPy arrays (vocabularies, idf, weights, cut-points) and
@@ -42,7 +43,11 @@ from essaygrader.algorithms.confidence import (
     band_probability,
     residual_spread,
 )
-from essaygrader.algorithms.cutpoints import apply_cutpoints, fit_cutpoints, initial_cutpoints
+from essaygrader.algorithms.cutpoints import (
+    apply_cutpoints,
+    fit_cutpoints_bagged,
+    initial_cutpoints,
+)
 from essaygrader.algorithms.features import FeatureSpace, texts_key
 from essaygrader.algorithms.model_format import pack_arrays, unpack_arrays
 from essaygrader.algorithms.provenance import library_versions
@@ -60,6 +65,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "folds": 5,
     "boost": True,
     "blend": None,
+    "cutpoint_resamples": 20,
 }
 MIN_ESSAYS_FOR_CUTPOINTS = 20
 
@@ -83,7 +89,9 @@ class DefaultClassifier(CriterionClassifier):
     reproducible; ``word_weight``, ``char_weight``, ``hand_weight`` scale the feature
     families in the ridge design; ``folds`` (5) is the k of the out-of-fold predictions;
     ``boost`` (True) adds the LightGBM stack; ``blend`` fixes the ridge's weight in the
-    blend (by default the weight with the least out-of-fold squared error).
+    blend (by default the weight with the least out-of-fold squared error);
+    ``cutpoint_resamples`` (20) is how many bootstrap resamples the cut-points are
+    averaged over (0 fits them once).
 
     After ``fit``, ``oof_points_`` holds an out-of-fold prediction (a valid point value)
     for each training essay, in training order: the blend of the leave-one-out ridge
@@ -177,7 +185,13 @@ class DefaultClassifier(CriterionClassifier):
 
         # A handful of out-of-fold predictions cannot place thresholds; round instead.
         self.cutpoints_ = (
-            fit_cutpoints(oof, targets.astype(np.int64), valid)
+            fit_cutpoints_bagged(
+                oof,
+                targets.astype(np.int64),
+                valid,
+                resamples=int(self._param("cutpoint_resamples")),
+                seed=seed,
+            )
             if len(texts) >= MIN_ESSAYS_FOR_CUTPOINTS
             else initial_cutpoints(valid)
         )
