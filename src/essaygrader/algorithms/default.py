@@ -8,13 +8,18 @@ How an essay is scored on one criterion:
 2. Ridge regression on all of them, its regularisation chosen by exact leave-one-out
    (:mod:`.ridge`); the Gram matrix's eigendecomposition is shared by every criterion
    trained on the same essays.
-3. LightGBM on the raw hand features, the ridge prediction and the counts of 200 word
+3. A second, small ridge regression on the hand features alone, regularised the same
+   way: the shared regularisation of step 2 cannot tell how much the hand features
+   should count against the TF-IDF for a given prompt, and the blend of step 5 can.
+4. LightGBM on the raw hand features, the ridge prediction and the counts of 200 word
    n-grams selected by Fisher's exact test (:mod:`.stacking`).
-4. A blend of the two, weighted to minimise out-of-fold squared error.
-5. Cut-points between consecutive point values fitted on out-of-fold predictions to
-   maximise QWK (:mod:`.cutpoints`), so every score is one of the criterion's points
-   (plain rounding below twenty training essays).
-6. A confidence calibrated on out-of-fold exact agreement (:mod:`.confidence`).
+5. A blend of the three, with non-negative weights summing to one that minimise the
+   out-of-fold squared error (leave-one-out for the ridges, k-fold for the booster).
+6. Cut-points between consecutive point values fitted on out-of-fold predictions to
+   maximise QWK and averaged over bootstrap resamples of them (:mod:`.cutpoints`), so
+   every score is one of the criterion's points (plain rounding below twenty training
+   essays).
+7. A confidence calibrated on out-of-fold exact agreement (:mod:`.confidence`).
 
 Models are JSON metadata plus NumPy arrays (vocabularies, idf, weights, cut-points) and
 LightGBM's own text model; nothing is pickled.
@@ -42,7 +47,11 @@ from essaygrader.algorithms.confidence import (
     band_probability,
     residual_spread,
 )
-from essaygrader.algorithms.cutpoints import apply_cutpoints, fit_cutpoints, initial_cutpoints
+from essaygrader.algorithms.cutpoints import (
+    apply_cutpoints,
+    fit_cutpoints_bagged,
+    initial_cutpoints,
+)
 from essaygrader.algorithms.features import FeatureSpace, texts_key
 from essaygrader.algorithms.model_format import pack_arrays, unpack_arrays
 from essaygrader.algorithms.provenance import library_versions
@@ -60,6 +69,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "folds": 5,
     "boost": True,
     "blend": None,
+    "cutpoint_resamples": 20,
 }
 MIN_ESSAYS_FOR_CUTPOINTS = 20
 
@@ -82,18 +92,21 @@ class DefaultClassifier(CriterionClassifier):
     Parameters (keyword arguments, all optional): ``seed`` (0) makes training
     reproducible; ``word_weight``, ``char_weight``, ``hand_weight`` scale the feature
     families in the ridge design; ``folds`` (5) is the k of the out-of-fold predictions;
-    ``boost`` (True) adds the LightGBM stack; ``blend`` fixes the ridge's weight in the
-    blend (by default the weight with the least out-of-fold squared error).
+    ``boost`` (True) adds the LightGBM stack and the hand-feature ridge; ``blend`` fixes
+    the ridge's weight in the blend, the booster getting the rest (by default the
+    weights with the least out-of-fold squared error);
+    ``cutpoint_resamples`` (20) is how many bootstrap resamples the cut-points are
+    averaged over (0 fits them once).
 
     After ``fit``, ``oof_points_`` holds an out-of-fold prediction (a valid point value)
     for each training essay, in training order: the blend of the leave-one-out ridge
-    prediction and the k-fold booster prediction, mapped through the cut-points. The
+    predictions and the k-fold booster prediction, mapped through the cut-points. The
     cut-points themselves were fitted on those same predictions, so agreement computed
     from ``oof_points_`` is a cross-validated estimate that is slightly optimistic.
     """
 
     algorithm_id = "default"
-    format_version = 1
+    format_version = 2
 
     def _param(self, name: str) -> Any:
         return self.params.get(name, DEFAULT_PARAMS[name])
@@ -159,9 +172,16 @@ class DefaultClassifier(CriterionClassifier):
         self.alpha_ = ridge.alpha
 
         oof = ridge.loo_predictions
-        self.booster_, self.ngrams_, self.blend_ = None, [], 1.0
+        self.booster_, self.ngrams_ = None, []
+        self.view_weights_ = np.array([1.0, 0.0, 0.0])
+        self.hand_weights_ = np.zeros(hand.shape[1])
+        self.hand_intercept_ = 0.0
         self.ngram_columns_ = np.zeros(0, dtype=np.int64)
         if self._param("boost") and len(texts) >= stacking.MIN_ESSAYS_TO_BOOST:
+            hand_ridge = fit_ridge_loo(
+                cache.shared("default.hand_gram", key, lambda: GramDecomposition.of_features(hand)),
+                targets,
+            )
             stack = stacking.fit_stack(
                 design,
                 space.word.terms.tolist(),
@@ -170,14 +190,26 @@ class DefaultClassifier(CriterionClassifier):
                 folds=int(self._param("folds")),
                 seed=seed,
                 blend=None if self._param("blend") is None else float(self._param("blend")),
+                views=hand_ridge.loo_predictions[:, None],
             )
-            self.booster_, self.ngrams_, self.blend_ = stack.booster, stack.ngrams, stack.blend
+            self.booster_, self.ngrams_ = stack.booster, stack.ngrams
+            self.view_weights_ = stack.weights
+            self.hand_weights_ = hand.T @ hand_ridge.dual
+            self.hand_intercept_ = float(
+                hand_ridge.intercept_shift - hand.mean(axis=0) @ self.hand_weights_
+            )
             self.ngram_columns_ = _columns(space, self.ngrams_)
             oof = stack.out_of_fold
 
         # A handful of out-of-fold predictions cannot place thresholds; round instead.
         self.cutpoints_ = (
-            fit_cutpoints(oof, targets.astype(np.int64), valid)
+            fit_cutpoints_bagged(
+                oof,
+                targets.astype(np.int64),
+                valid,
+                resamples=int(self._param("cutpoint_resamples")),
+                seed=seed,
+            )
             if len(texts) >= MIN_ESSAYS_FOR_CUTPOINTS
             else initial_cutpoints(valid)
         )
@@ -204,11 +236,17 @@ class DefaultClassifier(CriterionClassifier):
             + design.char @ w[n_word : n_word + n_char]
             + design.hand @ w[n_word + n_char :]
         ).astype(np.float64) + self.intercept_
-        if self.booster_ is None:
-            return np.asarray(ridge)
-        stack = stacking.stack_features(design, ridge, self.ngram_columns_)
-        boosted = np.asarray(self.booster_.predict(stack), dtype=np.float64)
-        return np.asarray(self.blend_ * ridge + (1 - self.blend_) * boosted)
+        ridge_weight, hand_weight, boost_weight = self.view_weights_
+        blended = ridge_weight * ridge
+        if hand_weight > 0.0:
+            blended = blended + hand_weight * (
+                design.hand @ self.hand_weights_ + self.hand_intercept_
+            )
+        if self.booster_ is not None:
+            stack = stacking.stack_features(design, ridge, self.ngram_columns_)
+            boosted = np.asarray(self.booster_.predict(stack), dtype=np.float64)
+            blended = blended + boost_weight * boosted
+        return np.asarray(blended, dtype=np.float64)
 
     def predict(self, texts: Sequence[str], *, cache: FeatureCache | None = None) -> list[Score]:
         if not hasattr(self, "cutpoints_"):
@@ -229,6 +267,8 @@ class DefaultClassifier(CriterionClassifier):
         arrays = {
             **self.space_.arrays(),
             "weights": self.weights_,
+            "hand_weights": self.hand_weights_,
+            "view_weights": self.view_weights_,
             "cutpoints": self.cutpoints_,
             "calibration_raw": self.calibration_.raw,
             "calibration_value": self.calibration_.calibrated,
@@ -240,7 +280,7 @@ class DefaultClassifier(CriterionClassifier):
             "params": {name: self._param(name) for name in DEFAULT_PARAMS},
             "valid_points": self.valid_points_,
             "intercept": self.intercept_,
-            "blend": self.blend_,
+            "hand_intercept": self.hand_intercept_,
             "alpha": self.alpha_,
             "spread": self.spread_,
             "training_size": self.training_size_,
@@ -261,7 +301,13 @@ class DefaultClassifier(CriterionClassifier):
             classifier.cutpoints_ = np.asarray(arrays["cutpoints"], dtype=np.float64)
             classifier.valid_points_ = sorted(int(p) for p in meta["valid_points"])
             classifier.intercept_ = float(meta["intercept"])
-            classifier.blend_ = float(meta["blend"])
+            classifier.hand_intercept_ = float(meta["hand_intercept"])
+            classifier.hand_weights_ = np.asarray(arrays["hand_weights"], dtype=np.float64)
+            classifier.view_weights_ = np.asarray(arrays["view_weights"], dtype=np.float64)
+            if classifier.view_weights_.shape != (3,):
+                raise ValueError("the blend needs three weights")
+            if classifier.hand_weights_.shape != (len(FEATURE_NAMES),):
+                raise ValueError("hand-feature ridge weights do not match the features")
             classifier.alpha_ = float(meta["alpha"])
             classifier.training_size_ = int(meta["training_size"])
             classifier.spread_ = float(meta["spread"])

@@ -45,6 +45,24 @@ class GramDecomposition:
         values = np.clip(values, 0.0, None)
         return cls(values, vectors, vectors * vectors)
 
+    @classmethod
+    def of_features(cls, features: NDArray[np.float64]) -> GramDecomposition:
+        """The same decomposition from a few dense columns, by a thin SVD.
+
+        With far fewer columns than essays, the centred Gram matrix has at most that
+        many non-zero eigenvalues; their eigenvectors are the left singular vectors of
+        the centred features, which cost a fraction of a full ``n`` by ``n``
+        decomposition. Directions with a zero eigenvalue do not change any prediction.
+
+        Raises:
+            ValueError: The matrix is empty.
+        """
+        if len(features) == 0:
+            raise ValueError("no essays to decompose")
+        centred = features - features.mean(axis=0)
+        vectors, singular, _ = np.linalg.svd(centred, full_matrices=False)
+        return cls(singular**2, vectors, vectors * vectors)
+
 
 def gram_matrix(
     sparse_blocks: list[sp.csr_matrix], dense_block: NDArray[np.float64] | None
@@ -97,7 +115,8 @@ def fit_ridge_loo(decomposition: GramDecomposition, targets: NDArray[np.float64]
     n = len(targets)
     mean = float(targets.mean())
     projected = vectors.T @ (targets - mean)
-    alphas = RELATIVE_ALPHAS * max(float(values.mean()), 1e-12)
+    # The mean over all n eigenvalues, zeros included (a thin decomposition omits them).
+    alphas = RELATIVE_ALPHAS * max(float(values.sum()) / n, 1e-12)
     shrink = values[:, None] / (values[:, None] + alphas[None, :])  # eigenvalue by alpha
     fitted = vectors @ (shrink * projected[:, None]) + mean
     leverage = decomposition.squared_eigenvectors @ shrink + 1.0 / n

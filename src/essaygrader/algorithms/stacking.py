@@ -6,7 +6,7 @@ selection, :mod:`.ngram_selection`). They correct the linear model where the rel
 bends (very short or very long essays, spelling past a threshold) and where a key phrase
 matters more than its share of a TF-IDF vector.
 
-Out-of-fold predictions, for choosing the blend weight and for the cut-points, come from
+Out-of-fold predictions, for choosing the blend weights and for the cut-points, come from
 k-fold training in which each fold selects its own n-grams; the final booster sees every
 essay. LightGBM models are kept in LightGBM's own text format, which loads without
 running code.
@@ -21,6 +21,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 from numpy.typing import NDArray
+from scipy.optimize import nnls
 
 from essaygrader.algorithms.features import Design
 from essaygrader.algorithms.ngram_selection import select_discriminating_ngrams
@@ -44,7 +45,6 @@ BOOSTER_PARAMS: dict[str, Any] = {
 BOOSTER_ROUNDS = 150
 # Below this many essays a booster has nothing to learn that ridge has not.
 MIN_ESSAYS_TO_BOOST = 30
-BLEND_GRID = np.linspace(0.0, 1.0, 21)
 
 
 def fold_ids(n: int, folds: int, seed: int) -> NDArray[np.int64]:
@@ -90,20 +90,41 @@ def out_of_fold(
     return predictions
 
 
+def blend_weights(
+    predictions: NDArray[np.float64], targets: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Non-negative weights summing to one with the least squared error of the blend.
+
+    Args:
+        predictions: Out-of-fold predictions, essays by models.
+        targets: Each essay's points.
+    """
+    # A heavily weighted extra row holds the sum at one; rescaling removes what is left.
+    penalty = 1e3 * max(1.0, float(np.abs(targets).max(initial=0.0)))
+    system = np.vstack([predictions, np.full(predictions.shape[1], penalty)])
+    weights, _ = nnls(system, np.append(targets, penalty))
+    total = float(weights.sum())
+    if total <= 0.0:
+        weights = np.zeros(predictions.shape[1])
+        weights[0] = total = 1.0
+    return np.asarray(weights / total, dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Stack:
-    """A fitted stack: booster, its n-grams, and its weight against ridge.
+    """A fitted stack: booster, its n-grams, and the weights of the blend.
 
     Attributes:
-        booster: None when ridge alone predicts best out of fold (``blend`` is 1).
+        booster: None when the booster gets no weight in the blend.
         ngrams: The n-grams whose counts the booster sees.
-        blend: Weight of the ridge prediction; the booster gets ``1 - blend``.
+        weights: Weight of the ridge prediction, of each further linear view, and last
+            of the booster; non-negative, summing to one.
         out_of_fold: The blended out-of-fold prediction of each training essay.
     """
 
     booster: lgb.Booster | None
     ngrams: list[str]
-    blend: float
+    weights: NDArray[np.float64]
     out_of_fold: NDArray[np.float64]
 
 
@@ -116,8 +137,9 @@ def fit_stack(
     folds: int,
     seed: int,
     blend: float | None = None,
+    views: NDArray[np.float64] | None = None,
 ) -> Stack:
-    """Fit the booster on the ridge's leave-one-out predictions and blend the two.
+    """Fit the booster on the ridge's leave-one-out predictions and blend them.
 
     Args:
         design: The training essays.
@@ -126,8 +148,11 @@ def fit_stack(
         ridge_out_of_fold: The ridge model's leave-one-out prediction of each essay.
         folds: k of the k-fold out-of-fold predictions.
         seed: Fold assignment and LightGBM seed.
-        blend: A fixed weight for the ridge prediction; by default the weight on a grid
-            that minimises out-of-fold squared error.
+        blend: A fixed weight for the ridge prediction (the booster gets the rest, the
+            views nothing); by default the non-negative weights, summing to one, that
+            minimise out-of-fold squared error.
+        views: Leave-one-out predictions of further linear models, essays by models,
+            blended beside the ridge and the booster.
     """
     counts = design.word_counts
 
@@ -136,17 +161,19 @@ def fit_stack(
         return stack_features(design, ridge_out_of_fold, columns)
 
     boosted = out_of_fold(features, targets, fold_ids(len(targets), folds, seed), seed=seed)
+    extra = np.zeros((len(targets), 0)) if views is None else views
+    predictions = np.column_stack([ridge_out_of_fold, extra, boosted])
     if blend is None:
-        errors = [
-            np.mean((b * ridge_out_of_fold + (1 - b) * boosted - targets) ** 2) for b in BLEND_GRID
-        ]
-        blend = float(BLEND_GRID[int(np.argmin(errors))])
-    oof = blend * ridge_out_of_fold + (1 - blend) * boosted
-    if blend == 1.0:
-        return Stack(None, [], blend, oof)
+        weights = blend_weights(predictions, targets)
+    else:
+        weights = np.zeros(predictions.shape[1])
+        weights[0], weights[-1] = blend, 1.0 - blend
+    oof = predictions @ weights
+    if weights[-1] == 0.0:
+        return Stack(None, [], weights, oof)
     ngrams = [terms[c] for c in select_discriminating_ngrams(counts, targets)]
     booster = _train(features(np.arange(len(targets))), targets, seed, BOOSTER_ROUNDS)
-    return Stack(booster, ngrams, blend, oof)
+    return Stack(booster, ngrams, weights, oof)
 
 
 def stack_features(

@@ -4,7 +4,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from essaygrader.algorithms.cutpoints import apply_cutpoints, fit_cutpoints, initial_cutpoints
+from essaygrader.algorithms.cutpoints import (
+    apply_cutpoints,
+    fit_cutpoints,
+    fit_cutpoints_bagged,
+    initial_cutpoints,
+)
 from essaygrader.algorithms.metrics import quadratic_weighted_kappa
 
 point_sets = st.lists(st.integers(-3, 12), min_size=2, max_size=6, unique=True).map(sorted)
@@ -43,3 +48,19 @@ def test_cutpoints_undo_shrinkage_towards_the_mean() -> None:
 def test_extreme_predictions_land_on_the_end_points() -> None:
     cuts = fit_cutpoints(np.array([0.0, 1.0, 2.0]), [0, 2, 5], [0, 2, 5])
     assert apply_cutpoints(np.array([-1e9, 1e9]), cuts, [0, 2, 5]).tolist() == [0, 5]
+
+
+def test_bagged_cutpoints_are_reproducible_increasing_and_undo_shrinkage() -> None:
+    rng = np.random.default_rng(1)
+    targets = rng.integers(0, 5, size=300)
+    shrunk = 2.0 + 0.4 * (targets - 2.0) + rng.normal(0, 0.3, size=300)
+    cuts = fit_cutpoints_bagged(shrunk, targets, range(5), resamples=10, seed=3)
+    again = fit_cutpoints_bagged(shrunk, targets, range(5), resamples=10, seed=3)
+    assert np.array_equal(cuts, again)
+    assert np.all(np.diff(cuts) > 0)
+    mapped = apply_cutpoints(shrunk, cuts, range(5))
+    assert quadratic_weighted_kappa(targets.tolist(), mapped.tolist(), range(5)) > 0.8
+    assert np.array_equal(
+        fit_cutpoints_bagged(shrunk, targets, range(5), resamples=0),
+        fit_cutpoints(shrunk, targets.tolist(), range(5)),
+    )
