@@ -1,4 +1,4 @@
-"""``essaygrader bench``: commands that measure and print (accuracy, load, memory).
+"""``essaygrader bench``: commands that measure and print (accuracy, load, memory, training).
 
 Benchmarks report figures; they never pass or fail on them. Each subcommand lives in its
 own module and registers itself on :data:`bench`.
@@ -193,3 +193,37 @@ def memory(data_dir: Path, algorithm: str, prompts: str, sets: int, criteria: in
         progress=lambda line: click.echo(line, err=True),
     )
     click.echo(report.format())
+
+
+@bench.command("training")
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The ASAP folder (training_set_rel3.tsv and folds/).",
+)
+@click.option("--algorithm", default="default", show_default=True)
+@click.option("--essays", type=click.IntRange(2), default=1800, show_default=True)
+@click.option("--criteria", type=click.IntRange(1, 50), default=3, show_default=True)
+@click.option(
+    "--prompts", default="1-2", show_default=True, help="ASAP prompts the essays come from."
+)
+def training(data_dir: Path, algorithm: str, essays: int, criteria: int, prompts: str) -> None:
+    """Seconds to train each criterion of a rubric on N real essays, features shared.
+
+    For a per-core figure run it on one core (``taskset -c 1``, ``OMP_NUM_THREADS=1``).
+    """
+    from essaygrader.algorithms.registry import AlgorithmRegistry
+    from essaygrader.bench.training import run_training_times
+    from essaygrader.config import Settings
+
+    times = run_training_times(
+        data_dir,
+        algorithm_id=algorithm,
+        essays=essays,
+        criteria=criteria,
+        prompts=_numbers(prompts, low=1, high=8, name="--prompts"),
+        registry=AlgorithmRegistry(Settings.load().algorithms),
+    )
+    click.echo(times.format())
