@@ -29,6 +29,10 @@ _TOKEN = re.compile(r"@?\w+(?:'\w+)*|[^\w\s]")
 _IS_WORD = re.compile(r"^@?\w")
 
 Kind = Literal["word", "char"]
+# Tokens whose character n-gram columns a loaded block remembers. The first tokens met are
+# mostly the common words that recur in every essay; the memo is per classifier, so its
+# bound is part of a worker's memory per loaded classifier.
+TOKEN_MEMO_LIMIT = 8_192
 
 
 def tokenize(text: str) -> tuple[str, ...]:
@@ -211,6 +215,6 @@ class TfidfBlock:
             found = (self._index.get(g) for g in _char_grams(token, low, high))
             cols = np.array([i for i in found if i is not None], dtype=np.int32)
             # Bounded: a long-lived scorer meets new misspellings forever.
-            if len(self._token_columns) < 50_000:
+            if len(self._token_columns) < TOKEN_MEMO_LIMIT:
                 self._token_columns[token] = cols
         return cols

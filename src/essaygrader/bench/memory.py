@@ -4,9 +4,11 @@ Classifiers are trained on ASAP prompts (one per prompt, on fold 0's train and d
 stored in the model format, and then loaded by a fresh Python process the way a worker
 loads them: ``N`` classifier sets of ``C`` criteria, each criterion decoded from its
 stored bytes into its own object (a worker that meets the same blob twice shares it; this
-measure does not, so it is the upper bound), and each set used to score a batch of essays
-so that word-level memos are warm too. The process reports its resident memory before
-loading, after, and at its peak.
+measure does not, so it is the upper bound), and each set used to grade its own slice of
+essays from every prompt one at a time, as grading tasks do, so that the memos a
+long-lived worker fills as it meets new words (per classifier, and per process) are part
+of the figure. The process reports its resident memory before loading, after, and at its
+peak.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from essaygrader.algorithms.model_format import decode_model, encode_model
 from essaygrader.algorithms.registry import AlgorithmRegistry
 from essaygrader.bench.datasets import ASAP_SCORE_RANGES, load_asap, read_folds
 
-ESSAYS_PER_SET = 100
+ESSAYS_PER_SET = 500
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def run_memory(
             model_bytes += len(blob)
             (folder / f"model-{prompt}.bin").write_bytes(blob)
             say(f"trained P{prompt} ({len(train)} essays, {len(blob) / 1024:.0f} KiB)")
-        texts = [e.text for e in essays if e.essay_id in fold.test][:ESSAYS_PER_SET]
+        texts = [e.text for e in essays]
         (folder / "essays.json").write_text(json.dumps(texts), encoding="utf-8")
         command = [
             sys.executable,
@@ -150,13 +152,16 @@ def _measure(folder: Path, algorithm_id: str, sets: int, criteria: int) -> dict[
     baseline = _status_mib("VmRSS")
     loaded = []
     for number in range(sets):
+        start = number * ESSAYS_PER_SET % len(texts)
+        batch = (texts[start:] + texts[:start])[:ESSAYS_PER_SET]
         rubric = [
             registry.load(algorithm_id, decode_model(blobs[(number + i) % len(blobs)]))
             for i in range(criteria)
         ]
-        cache = FeatureCache()
-        for classifier in rubric:
-            classifier.predict(texts, cache=cache)
+        for text in batch:
+            cache = FeatureCache()  # a grading task's: one essay, every criterion
+            for classifier in rubric:
+                classifier.predict([text], cache=cache)
         loaded.append(rubric)
     return {
         "baseline_mib": baseline,

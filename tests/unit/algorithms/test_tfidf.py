@@ -39,3 +39,17 @@ def test_block_survives_its_array_form() -> None:
     copy = TfidfBlock("char", (2, 3), block.terms.copy(), block.idf.copy())
     tokens = tokenize_all(["ab cd ef gh"])
     assert (copy.transform(tokens) != block.transform(tokens)).nnz == 0
+
+
+def test_char_block_memo_of_tokens_stays_bounded_and_rows_stay_right(monkeypatch) -> None:
+    from essaygrader.algorithms import tfidf
+
+    monkeypatch.setattr(tfidf, "TOKEN_MEMO_LIMIT", 5)
+    block = TfidfBlock.fit(tokenize_all(["ab cd", "ab ef", "cd ab"]), "char", (2, 3), min_df=1)
+    fresh = TfidfBlock("char", (2, 3), block.terms.copy(), block.idf.copy())
+    many = tokenize_all([" ".join(f"ab{i} cd{i}" for i in range(40))])
+    rows = block.transform(many).toarray()
+    assert len(block._token_columns) == 5
+    # Past the bound, tokens are looked up afresh each time, to the same result.
+    np.testing.assert_array_equal(block.transform(many).toarray(), rows)
+    np.testing.assert_array_equal(fresh.transform(many).toarray(), rows)
