@@ -144,10 +144,7 @@ def run_accuracy(
         low, high = ASAP_SCORE_RANGES[prompt]
         valid = list(range(low, high + 1))
         for fold_number in folds:
-            fold = fold_ids[fold_number]
-            train_ids = fold.train | fold.dev
-            train = [e for e in essays if e.prompt == prompt and e.essay_id in train_ids]
-            test = [e for e in essays if e.prompt == prompt and e.essay_id in fold.test]
+            train, test = fold_ids[fold_number].split(essays, prompt)
             texts, truth = [e.text for e in test], [e.score for e in test]
             for algorithm_id, collector in collectors.items():
                 started = time.perf_counter()

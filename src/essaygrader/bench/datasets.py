@@ -9,6 +9,7 @@ or three essays merge into one), and ASAP++'s malformed header (read by position
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,14 @@ class Fold:
     train: frozenset[int]
     dev: frozenset[int]
     test: frozenset[int]
+
+    def split(
+        self, essays: Sequence[AsapEssay], prompt: int
+    ) -> tuple[list[AsapEssay], list[AsapEssay]]:
+        """The prompt's essays to train on (train and dev ids) and to test on."""
+        learn = self.train | self.dev
+        own = [e for e in essays if e.prompt == prompt]
+        return [e for e in own if e.essay_id in learn], [e for e in own if e.essay_id in self.test]
 
 
 @dataclass(frozen=True)

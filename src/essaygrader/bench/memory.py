@@ -91,13 +91,12 @@ def run_memory(
     say = progress or (lambda _line: None)
     essays = load_asap(data_dir)
     fold = read_folds(data_dir)[0]
-    train_ids = fold.train | fold.dev
     with tempfile.TemporaryDirectory(prefix="essaygrader-memory-") as scratch:
         folder = Path(scratch)
         model_bytes = 0
         for prompt in prompts:
             low, high = ASAP_SCORE_RANGES[prompt]
-            train = [e for e in essays if e.prompt == prompt and e.essay_id in train_ids]
+            train, _ = fold.split(essays, prompt)
             classifier = registry.new(algorithm_id).fit(
                 [e.text for e in train],
                 [e.score for e in train],
@@ -107,7 +106,8 @@ def run_memory(
             model_bytes += len(blob)
             (folder / f"model-{prompt}.bin").write_bytes(blob)
             say(f"trained P{prompt} ({len(train)} essays, {len(blob) / 1024:.0f} KiB)")
-        texts = [e.text for e in essays]
+        wanted = sets * ESSAYS_PER_SET
+        texts = [essays[i % len(essays)].text for i in range(wanted)]
         (folder / "essays.json").write_text(json.dumps(texts), encoding="utf-8")
         command = [
             sys.executable,
@@ -152,8 +152,7 @@ def _measure(folder: Path, algorithm_id: str, sets: int, criteria: int) -> dict[
     baseline = _status_mib("VmRSS")
     loaded = []
     for number in range(sets):
-        start = number * ESSAYS_PER_SET % len(texts)
-        batch = (texts[start:] + texts[:start])[:ESSAYS_PER_SET]
+        batch = texts[number * ESSAYS_PER_SET : (number + 1) * ESSAYS_PER_SET]
         rubric = [
             registry.load(algorithm_id, decode_model(blobs[(number + i) % len(blobs)]))
             for i in range(criteria)

@@ -9,14 +9,34 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from essaygrader.algorithms.registry import AlgorithmRegistry
 
 
 @click.group()
 def bench() -> None:
     """Measure accuracy and throughput, and print the figures."""
+
+
+_asap_data = click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The ASAP folder (training_set_rel3.tsv and folds/).",
+)
+
+
+def _registry() -> AlgorithmRegistry:
+    """The built-in algorithms and those the ``algorithms`` setting adds."""
+    from essaygrader.algorithms.registry import AlgorithmRegistry
+    from essaygrader.config import Settings
+
+    return AlgorithmRegistry(Settings.load().algorithms)
 
 
 @bench.command("load")
@@ -77,13 +97,7 @@ def _numbers(text: str, *, low: int, high: int, name: str) -> list[int]:
 
 
 @bench.command("accuracy")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The ASAP folder (training_set_rel3.tsv and folds/).",
-)
+@_asap_data
 @click.option(
     "--algorithms", default="default,ease", show_default=True, help="Comma-separated algorithm ids."
 )
@@ -153,13 +167,7 @@ def accuracy(
 
 
 @bench.command("memory")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The ASAP folder (training_set_rel3.tsv and folds/).",
-)
+@_asap_data
 @click.option("--algorithm", default="default", show_default=True)
 @click.option(
     "--prompts", default="1-8", show_default=True, help="ASAP prompts to train models on."
@@ -178,31 +186,22 @@ def memory(data_dir: Path, algorithm: str, prompts: str, sets: int, criteria: in
     Trains one classifier per ASAP prompt, then loads SETS sets of CRITERIA classifiers
     from their stored bytes in a fresh process and prints its memory (Linux only).
     """
-    from essaygrader.algorithms.registry import AlgorithmRegistry
     from essaygrader.bench.memory import run_memory
-    from essaygrader.config import Settings
 
-    registry = AlgorithmRegistry(Settings.load().algorithms)
     report = run_memory(
         data_dir,
         algorithm_id=algorithm,
         sets=sets,
         criteria=criteria,
         prompts=_numbers(prompts, low=1, high=8, name="--prompts"),
-        registry=registry,
+        registry=_registry(),
         progress=lambda line: click.echo(line, err=True),
     )
     click.echo(report.format())
 
 
 @bench.command("training")
-@click.option(
-    "--data",
-    "data_dir",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The ASAP folder (training_set_rel3.tsv and folds/).",
-)
+@_asap_data
 @click.option("--algorithm", default="default", show_default=True)
 @click.option("--essays", type=click.IntRange(2), default=1800, show_default=True)
 @click.option("--criteria", type=click.IntRange(1, 50), default=3, show_default=True)
@@ -214,9 +213,7 @@ def training(data_dir: Path, algorithm: str, essays: int, criteria: int, prompts
 
     For a per-core figure run it on one core (``taskset -c 1``, ``OMP_NUM_THREADS=1``).
     """
-    from essaygrader.algorithms.registry import AlgorithmRegistry
     from essaygrader.bench.training import run_training_times
-    from essaygrader.config import Settings
 
     times = run_training_times(
         data_dir,
@@ -224,6 +221,6 @@ def training(data_dir: Path, algorithm: str, essays: int, criteria: int, prompts
         essays=essays,
         criteria=criteria,
         prompts=_numbers(prompts, low=1, high=8, name="--prompts"),
-        registry=AlgorithmRegistry(Settings.load().algorithms),
+        registry=_registry(),
     )
     click.echo(times.format())
