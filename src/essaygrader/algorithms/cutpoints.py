@@ -23,6 +23,19 @@ def initial_cutpoints(valid_points: Sequence[int]) -> NDArray[np.float64]:
     return (values[:-1] + values[1:]) / 2.0
 
 
+def truncation_cutpoints(valid_points: Sequence[int]) -> NDArray[np.float64]:
+    """Thresholds that truncate a prediction to an integer, then snap it to the nearest point.
+
+    The first implementation scored EASE's regressions this way: Python's ``int()`` of the
+    prediction (towards zero), then the nearest valid point, a tie going to the lower one.
+    The integer ``t`` snaps up past the midpoint of two points; ``int(x) >= t`` holds for
+    ``x >= t`` when ``t`` is positive and for ``x > t - 1`` otherwise.
+    """
+    values = np.asarray(sorted(set(valid_points)), dtype=np.float64)
+    first_up = np.floor((values[:-1] + values[1:]) / 2.0) + 1.0
+    return np.where(first_up > 0, first_up, np.nextafter(first_up - 1.0, np.inf))
+
+
 def apply_cutpoints(
     predictions: NDArray[np.float64], cutpoints: NDArray[np.float64], valid_points: Sequence[int]
 ) -> NDArray[np.int64]:

@@ -12,6 +12,12 @@ mode, because LightGBM's own text format stores the trees as data; exporting
 scikit-learn's tree internals by hand would tie models to private attributes that change
 between releases. Like EASE, it cross-validates in 3 folds; unlike EASE, it keeps the
 result: ``oof_points_`` and a calibrated confidence.
+
+Scores: a classifier's most probable point; a regressor's prediction truncated to an
+integer and snapped to the nearest valid point, as the first implementation turned
+EASE's output into a score (``int()``, then the nearest point). Truncation costs the
+regression prompts of the ASAP benchmark a good deal of agreement, and it is what the
+published EASE figures measured; ``truncate=False`` rounds instead.
 """
 
 from __future__ import annotations
@@ -37,7 +43,11 @@ from essaygrader.algorithms.confidence import (
     band_probability,
     residual_spread,
 )
-from essaygrader.algorithms.cutpoints import apply_cutpoints, initial_cutpoints
+from essaygrader.algorithms.cutpoints import (
+    apply_cutpoints,
+    initial_cutpoints,
+    truncation_cutpoints,
+)
 from essaygrader.algorithms.features import essay_tokens
 from essaygrader.algorithms.model_format import pack_arrays, unpack_arrays
 from essaygrader.algorithms.ngram_selection import (
@@ -158,7 +168,9 @@ class _TrainingSet:
 class EaseClassifier(CriterionClassifier):
     """EASE-style gradient boosting on count, spelling, grammar, prompt and n-gram features.
 
-    Parameters: ``seed`` (0). After ``fit``, ``oof_points_`` holds each training essay's
+    Parameters: ``seed`` (0); ``truncate`` (True) scores a regression by truncating it
+    before snapping to the nearest point, as EASE's scores were, where False rounds it;
+    the choice is kept in the model. After ``fit``, ``oof_points_`` holds each training essay's
     prediction from a 3-fold cross-validation whose folds re-learn the n-gram selection
     and grammar reference, so it is an honest out-of-sample estimate.
     """
@@ -183,6 +195,7 @@ class EaseClassifier(CriterionClassifier):
         self.valid_points_ = sorted({int(p) for p in valid_points})
         self.classes_ = sorted({int(p) for p in points})
         self.is_classifier_ = len(self.classes_) <= MAX_CLASSIFIER_POINTS
+        self.truncate_ = bool(self.params.get("truncate", True))
 
         training = _TrainingSet(texts, prompt, cache)
         oof_raw = np.zeros(len(texts))
@@ -208,10 +221,15 @@ class EaseClassifier(CriterionClassifier):
             # Regression: the raw certainty is the normal mass of the error over the band
             # that rounds to the predicted point.
             self.spread_ = residual_spread(oof_raw, targets)
-            bands = band_probability(oof_raw, initial_cutpoints(self.valid_points_), self.spread_)
+            bands = band_probability(oof_raw, self._regression_cutpoints(), self.spread_)
             self.calibration_ = IsotonicCalibration.fit(bands, exact)
         self.oof_points_ = [int(p) for p in oof_points]
         return self
+
+    def _regression_cutpoints(self) -> NDArray[np.float64]:
+        if self.truncate_:
+            return truncation_cutpoints(self.valid_points_)
+        return initial_cutpoints(self.valid_points_)
 
     def _boost(
         self, features: NDArray[np.float64], targets: NDArray[np.float64], seed: int
@@ -238,7 +256,7 @@ class EaseClassifier(CriterionClassifier):
             return np.ones(len(features)), np.full(len(features), self.classes_[0])
         output = np.asarray(booster.predict(features))
         if not self.is_classifier_:
-            cuts = initial_cutpoints(self.valid_points_)
+            cuts = self._regression_cutpoints()
             return output, apply_cutpoints(output, cuts, self.valid_points_)
         classes = np.asarray(self.classes_)
         if len(classes) == 2:
@@ -254,7 +272,7 @@ class EaseClassifier(CriterionClassifier):
         cache = cache if cache is not None else FeatureCache()
         raw, points = self._decide(self.booster_, self.vocabulary_.matrix(list(texts), cache))
         if not self.is_classifier_:
-            raw = band_probability(raw, initial_cutpoints(self.valid_points_), self.spread_)
+            raw = band_probability(raw, self._regression_cutpoints(), self.spread_)
         confidence = self.calibration_(raw)
         return [
             Score(points=int(p), confidence=round(float(c), 4))
@@ -276,7 +294,7 @@ class EaseClassifier(CriterionClassifier):
         if self.booster_ is not None:
             arrays["booster"] = booster_to_array(self.booster_)
         metadata = {
-            "params": {"seed": int(self.params.get("seed", 0))},
+            "params": {"seed": int(self.params.get("seed", 0)), "truncate": self.truncate_},
             "valid_points": self.valid_points_,
             "classes": self.classes_,
             "is_classifier": self.is_classifier_,
@@ -297,6 +315,8 @@ class EaseClassifier(CriterionClassifier):
             classifier.classes_ = [int(p) for p in meta["classes"]]
             classifier.is_classifier_ = bool(meta["is_classifier"])
             classifier.spread_ = float(meta["spread"])
+            # Models stored before the option existed rounded their regressions.
+            classifier.truncate_ = bool(meta["params"].get("truncate", False))
             ngrams = [str(g) for g in arrays["ngrams"].tolist()][: int(meta["ngram_count"])]
             stored = zip(
                 arrays["reference"].tolist(), arrays["reference_counts"].tolist(), strict=True

@@ -9,6 +9,7 @@ from essaygrader.algorithms.cutpoints import (
     fit_cutpoints,
     fit_cutpoints_bagged,
     initial_cutpoints,
+    truncation_cutpoints,
 )
 from essaygrader.algorithms.metrics import quadratic_weighted_kappa
 
@@ -64,3 +65,33 @@ def test_bagged_cutpoints_are_reproducible_increasing_and_undo_shrinkage() -> No
         fit_cutpoints_bagged(shrunk, targets, range(5), resamples=0),
         fit_cutpoints(shrunk, targets.tolist(), range(5)),
     )
+
+
+def _truncate_then_snap(prediction: float, points: list[int]) -> int:
+    whole = int(prediction)
+    return min(points, key=lambda p: (abs(p - whole), p))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    point_sets,
+    st.lists(
+        st.one_of(st.floats(-20, 20), st.integers(-20, 20).map(float)), min_size=1, max_size=30
+    ),
+)
+def test_truncation_cutpoints_act_as_int_then_nearest_point(
+    points: list[int], predictions: list[float]
+) -> None:
+    mapped = apply_cutpoints(np.array(predictions), truncation_cutpoints(points), points)
+    assert mapped.tolist() == [_truncate_then_snap(x, points) for x in predictions]
+
+
+def test_truncation_scores_lower_than_rounding_just_below_a_point() -> None:
+    points = [1, 2, 3, 4, 5, 6]
+    predictions = np.array([1.9, 2.5, 3.99, 6.4, 0.2])
+    assert apply_cutpoints(predictions, truncation_cutpoints(points), points).tolist() == [
+        1, 2, 3, 6, 1,
+    ]  # fmt: skip
+    assert apply_cutpoints(predictions, initial_cutpoints(points), points).tolist() == [
+        2, 3, 4, 6, 1,
+    ]  # fmt: skip
