@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from essaygrader.algorithms.metrics import quadratic_weights
+from essaygrader.algorithms.metrics import kappa_from_confusion, quadratic_weights
 
 
 def initial_cutpoints(valid_points: Sequence[int]) -> NDArray[np.float64]:
@@ -169,3 +169,137 @@ def _best_threshold(
     below = window[j - 1] if j > 0 else lower_edge
     above = window[j] if j < m else upper_edge
     return float((below + above) / 2.0)
+
+
+# The stretch rule's search: a coarse grid of scales about the mean score and shifts in
+# point steps, then a finer grid around the best coarse pair.
+STRETCH_SCALES = (0.8, 2.5, 18)
+STRETCH_SHIFTS = (-1.5, 1.5, 13)
+STRETCH_REFINE = 9
+# Bootstrap resamples of the bagged rule while the rules are compared on half samples.
+CHOICE_RESAMPLES = 5
+
+
+def fit_cutpoints_stretch(
+    predictions: NDArray[np.float64],
+    targets: Sequence[int] | NDArray[np.int64],
+    valid_points: Sequence[int],
+) -> NDArray[np.float64]:
+    """Cut-points of plain rounding after the affine stretch that maximises QWK.
+
+    Two parameters instead of one per threshold: a scale about the mean score, which
+    undoes shrinkage, and a shift. With many point values and few essays on each, the
+    thresholds of :func:`fit_cutpoints` each rest on a handful of essays; a stretch
+    rests on all of them.
+
+    Raises:
+        ValueError: Lengths differ or a target is not a valid point.
+    """
+    values = sorted(set(valid_points))
+    rounding = initial_cutpoints(values)
+    pred = np.asarray(predictions, dtype=np.float64)
+    true = _ranks(targets, values, len(pred))
+    if len(values) < 2 or len(pred) == 0:
+        return rounding
+    centre = float(np.mean(np.asarray(values)[true]))
+    step = float(np.median(np.diff(values)))
+    weights = quadratic_weights(values)
+
+    def search(scales: NDArray[np.float64], shifts: NDArray[np.float64]) -> tuple[float, float]:
+        best, best_kappa = (1.0, 0.0), -np.inf
+        for scale in scales:
+            for shift in shifts:
+                # Stretched, p reaches the rounding threshold r from
+                # p = centre + (r - centre - shift) / scale.
+                cutpoints = centre + (rounding - centre - shift) / scale
+                kappa = _kappa(true, np.searchsorted(cutpoints, pred, side="right"), weights)
+                if kappa > best_kappa + 1e-12:
+                    best, best_kappa = (float(scale), float(shift)), kappa
+        return best
+
+    scales = np.linspace(*STRETCH_SCALES[:2], STRETCH_SCALES[2])
+    shifts = np.linspace(*STRETCH_SHIFTS[:2], STRETCH_SHIFTS[2]) * step
+    scale, shift = search(scales, shifts)
+    scale_step, shift_step = scales[1] - scales[0], shifts[1] - shifts[0]
+    scale, shift = search(
+        np.linspace(scale - scale_step, scale + scale_step, STRETCH_REFINE),
+        np.linspace(shift - shift_step, shift + shift_step, STRETCH_REFINE),
+    )
+    return np.asarray(centre + (rounding - centre - shift) / scale, dtype=np.float64)
+
+
+def fit_cutpoints_chosen(
+    predictions: NDArray[np.float64],
+    targets: Sequence[int] | NDArray[np.int64],
+    valid_points: Sequence[int],
+    *,
+    resamples: int = 20,
+    seed: int = 0,
+    splits: int = 3,
+) -> tuple[str, NDArray[np.float64]]:
+    """Bagged thresholds or a stretch, whichever predicts held-out essays better.
+
+    Each of ``splits`` random halvings fits both rules on one half and scores the QWK
+    they give the other half, both ways round (the bagged rule with at most
+    :data:`CHOICE_RESAMPLES` resamples there, for speed); the rule with the higher total
+    is then fitted on every essay. Free thresholds win when each point value has essays enough
+    to place its own; a stretch wins on wide scales (a 0-60 essay score) with a few
+    hundred essays.
+
+    Returns:
+        The rule's name (``"bagged"`` or ``"stretch"``) and its cut-points.
+
+    Raises:
+        ValueError: Lengths differ or a target is not a valid point.
+    """
+    values = sorted(set(valid_points))
+    pred = np.asarray(predictions, dtype=np.float64)
+    true = np.asarray(targets, dtype=np.int64)
+    ranks = _ranks(true, values, len(pred))
+    weights = quadratic_weights(values)
+
+    def bagged(
+        rows: NDArray[np.int64], draws: int = min(resamples, CHOICE_RESAMPLES)
+    ) -> NDArray[np.float64]:
+        return fit_cutpoints_bagged(pred[rows], true[rows], values, resamples=draws, seed=seed)
+
+    def stretch(rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        return fit_cutpoints_stretch(pred[rows], true[rows], values)
+
+    rules = {"bagged": bagged, "stretch": stretch}
+    totals = dict.fromkeys(rules, 0.0)
+    if len(values) > 2 and len(pred) >= 4:
+        rng = np.random.default_rng(seed)
+        for _ in range(splits):
+            order = rng.permutation(len(pred))
+            halves = (order[: len(pred) // 2], order[len(pred) // 2 :])
+            for fit_rows, held in (halves, halves[::-1]):
+                for name, rule in rules.items():
+                    assigned = np.searchsorted(rule(fit_rows), pred[held], side="right")
+                    totals[name] += _kappa(ranks[held], assigned, weights)
+    # A tie (two point values, or too few essays to split) keeps the bagged thresholds.
+    everyone = np.arange(len(pred))
+    if totals["stretch"] > totals["bagged"]:
+        return "stretch", stretch(everyone)
+    return "bagged", bagged(everyone, resamples)
+
+
+def _ranks(
+    targets: Sequence[int] | NDArray[np.int64], values: list[int], count: int
+) -> NDArray[np.int64]:
+    if len(targets) != count:
+        raise ValueError(f"{count} predictions but {len(targets)} targets")
+    rank = {v: i for i, v in enumerate(values)}
+    try:
+        return np.array([rank[int(t)] for t in targets], dtype=np.int64)
+    except KeyError as exc:
+        raise ValueError(f"target {exc.args[0]} is not among {values}") from exc
+
+
+def _kappa(
+    true: NDArray[np.int64], assigned: NDArray[np.int64], weights: NDArray[np.float64]
+) -> float:
+    """QWK from class indices, without building label lists."""
+    k = len(weights)
+    confusion = np.bincount(true * k + assigned, minlength=k * k).reshape(k, k)
+    return kappa_from_confusion(confusion, weights)

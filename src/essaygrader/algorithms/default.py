@@ -18,7 +18,9 @@ How an essay is scored on one criterion:
 6. Cut-points between consecutive point values fitted on out-of-fold predictions to
    maximise QWK and averaged over bootstrap resamples of them (:mod:`.cutpoints`), so
    every score is one of the criterion's points (plain rounding below twenty training
-   essays).
+   essays). On a wide scale with few essays per threshold, these free thresholds are
+   compared, on held-out halves of the training essays, with a two-parameter stretch of
+   rounding, and the better rule is kept.
 7. A confidence calibrated on out-of-fold exact agreement (:mod:`.confidence`).
 
 Models are JSON metadata plus NumPy arrays (vocabularies, idf, weights, cut-points) and
@@ -50,6 +52,8 @@ from essaygrader.algorithms.confidence import (
 from essaygrader.algorithms.cutpoints import (
     apply_cutpoints,
     fit_cutpoints_bagged,
+    fit_cutpoints_chosen,
+    fit_cutpoints_stretch,
     initial_cutpoints,
 )
 from essaygrader.algorithms.features import FeatureSpace, texts_key
@@ -70,7 +74,15 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "boost": True,
     "blend": None,
     "cutpoint_resamples": 20,
+    "cutpoint_rule": "auto",
 }
+CUTPOINT_RULES = ("auto", "bagged", "stretch")
+# With this many training essays per threshold, "auto" keeps free (bagged) thresholds
+# without comparing: on the ASAP prompts of 4 to 11 point values (over 140 essays per
+# threshold) they matched or beat the stretch, and a comparison that can only add noise
+# there costs training time. Wide scales with few essays (a 0-60 score, 600 essays) are
+# compared, and there the stretch won.
+ESSAYS_PER_THRESHOLD = 50
 MIN_ESSAYS_FOR_CUTPOINTS = 20
 
 
@@ -96,7 +108,10 @@ class DefaultClassifier(CriterionClassifier):
     the ridge's weight in the blend, the booster getting the rest (by default the
     weights with the least out-of-fold squared error);
     ``cutpoint_resamples`` (20) is how many bootstrap resamples the cut-points are
-    averaged over (0 fits them once).
+    averaged over (0 fits them once); ``cutpoint_rule`` ("auto") is "bagged" (free
+    thresholds), "stretch" (an affine stretch of rounding) or "auto" (bagged with
+    :data:`ESSAYS_PER_THRESHOLD` essays per threshold or more, otherwise whichever does
+    better on held-out halves); ``cutpoint_rule_`` then names the rule used.
 
     After ``fit``, ``oof_points_`` holds an out-of-fold prediction (a valid point value)
     for each training essay, in training order: the blend of the leave-one-out ridge
@@ -201,18 +216,7 @@ class DefaultClassifier(CriterionClassifier):
             self.ngram_columns_ = _columns(space, self.ngrams_)
             oof = stack.out_of_fold
 
-        # A handful of out-of-fold predictions cannot place thresholds; round instead.
-        self.cutpoints_ = (
-            fit_cutpoints_bagged(
-                oof,
-                targets.astype(np.int64),
-                valid,
-                resamples=int(self._param("cutpoint_resamples")),
-                seed=seed,
-            )
-            if len(texts) >= MIN_ESSAYS_FOR_CUTPOINTS
-            else initial_cutpoints(valid)
-        )
+        self.cutpoint_rule_, self.cutpoints_ = self._cutpoints(oof, targets, valid, seed)
         oof_points = apply_cutpoints(oof, self.cutpoints_, valid)
         self.spread_ = residual_spread(oof, targets)
         self.calibration_ = IsotonicCalibration.fit(
@@ -221,6 +225,28 @@ class DefaultClassifier(CriterionClassifier):
         self.oof_points_ = [int(p) for p in oof_points]
         self.training_size_ = len(texts)
         return self
+
+    def _cutpoints(
+        self, oof: NDArray[np.float64], targets: NDArray[np.float64], valid: list[int], seed: int
+    ) -> tuple[str, NDArray[np.float64]]:
+        """The cut-points and the rule that placed them (see :mod:`.cutpoints`)."""
+        if len(targets) < MIN_ESSAYS_FOR_CUTPOINTS:
+            # A handful of out-of-fold predictions cannot place thresholds; round instead.
+            return "rounding", initial_cutpoints(valid)
+        rule = str(self._param("cutpoint_rule"))
+        truth = targets.astype(np.int64)
+        resamples = int(self._param("cutpoint_resamples"))
+        if rule == "stretch":
+            return rule, fit_cutpoints_stretch(oof, truth, valid)
+        per_threshold = len(targets) / max(len(valid) - 1, 1)
+        if rule == "bagged" or (rule == "auto" and per_threshold >= ESSAYS_PER_THRESHOLD):
+            return "bagged", fit_cutpoints_bagged(oof, truth, valid, resamples=resamples, seed=seed)
+        if rule != "auto":
+            raise AlgorithmTrainingError(
+                f"default algorithm: cutpoint_rule must be one of {', '.join(CUTPOINT_RULES)},"
+                f" not {rule!r}"
+            )
+        return fit_cutpoints_chosen(oof, truth, valid, resamples=resamples, seed=seed)
 
     def _continuous(self, texts: Sequence[str], cache: FeatureCache) -> NDArray[np.float64]:
         space = self.space_
@@ -284,6 +310,7 @@ class DefaultClassifier(CriterionClassifier):
             "alpha": self.alpha_,
             "spread": self.spread_,
             "training_size": self.training_size_,
+            "cutpoint_rule": self.cutpoint_rule_,
             "libraries": library_versions(),
         }
         return ModelData(self.algorithm_id, self.format_version, metadata, pack_arrays(arrays))
@@ -310,6 +337,7 @@ class DefaultClassifier(CriterionClassifier):
                 raise ValueError("hand-feature ridge weights do not match the features")
             classifier.alpha_ = float(meta["alpha"])
             classifier.training_size_ = int(meta["training_size"])
+            classifier.cutpoint_rule_ = str(meta.get("cutpoint_rule", "bagged"))
             classifier.spread_ = float(meta["spread"])
             classifier.calibration_ = IsotonicCalibration.from_arrays(
                 arrays["calibration_raw"], arrays["calibration_value"]

@@ -8,6 +8,8 @@ from essaygrader.algorithms.cutpoints import (
     apply_cutpoints,
     fit_cutpoints,
     fit_cutpoints_bagged,
+    fit_cutpoints_chosen,
+    fit_cutpoints_stretch,
     initial_cutpoints,
     truncation_cutpoints,
 )
@@ -95,3 +97,54 @@ def test_truncation_scores_lower_than_rounding_just_below_a_point() -> None:
     assert apply_cutpoints(predictions, initial_cutpoints(points), points).tolist() == [
         2, 3, 4, 6, 1,
     ]  # fmt: skip
+
+
+def _shrunk(points: list[int], count: int, noise: float, seed: int):
+    rng = np.random.default_rng(seed)
+    truth = rng.choice(points, count)
+    centre = float(np.mean(points))
+    return centre + 0.5 * (truth - centre) + rng.normal(0.0, noise, count), truth
+
+
+def test_stretch_undoes_shrinkage_with_valid_points() -> None:
+    points = list(range(0, 61))
+    predictions, truth = _shrunk(points, 400, 3.0, seed=5)
+    cutpoints = fit_cutpoints_stretch(predictions, truth, points)
+    assert np.all(np.diff(cutpoints) > 0)
+    stretched = apply_cutpoints(predictions, cutpoints, points)
+    rounded = apply_cutpoints(predictions, initial_cutpoints(points), points)
+    assert set(stretched.tolist()) <= set(points)
+    assert quadratic_weighted_kappa(truth, stretched, points) > (
+        quadratic_weighted_kappa(truth, rounded, points) + 0.05
+    )
+    # Shrunk by half: the stretch spreads predictions about twice as far.
+    assert np.std(stretched) > 1.6 * np.std(rounded)
+
+
+def test_a_wide_scale_with_few_essays_chooses_the_stretch() -> None:
+    points = list(range(0, 61))
+    predictions, truth = _shrunk(points, 300, 4.0, seed=6)
+    rule, cutpoints = fit_cutpoints_chosen(predictions, truth, points, resamples=5)
+    assert rule == "stretch"
+    assert np.array_equal(cutpoints, fit_cutpoints_stretch(predictions, truth, points))
+
+
+def test_unevenly_spaced_levels_choose_free_thresholds() -> None:
+    # Levels 0, 1 and 2 sit close together, 3 far away: no affine stretch of rounding
+    # separates them, thresholds placed one by one do.
+    rng = np.random.default_rng(7)
+    truth = rng.integers(0, 4, 800)
+    predictions = np.array([0.0, 0.2, 0.4, 3.0])[truth] + rng.normal(0.0, 0.04, 800)
+    rule, cutpoints = fit_cutpoints_chosen(predictions, truth, [0, 1, 2, 3], resamples=5)
+    assert rule == "bagged"
+    mapped = apply_cutpoints(predictions, cutpoints, [0, 1, 2, 3])
+    assert quadratic_weighted_kappa(truth, mapped, [0, 1, 2, 3]) > 0.95
+
+
+def test_two_point_values_keep_the_bagged_threshold() -> None:
+    predictions, truth = _shrunk([0, 1], 100, 0.2, seed=8)
+    rule, cutpoints = fit_cutpoints_chosen(predictions, truth, [0, 1], resamples=3, seed=1)
+    assert rule == "bagged"
+    assert np.array_equal(
+        cutpoints, fit_cutpoints_bagged(predictions, truth, [0, 1], resamples=3, seed=1)
+    )

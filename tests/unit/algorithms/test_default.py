@@ -1,0 +1,50 @@
+"""``default``'s choice of cut-point rule, kept in the model and checked at the boundary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from essaygrader.algorithms.default import DefaultClassifier
+from essaygrader.errors import AlgorithmTrainingError
+
+from .synthetic import graded_essays
+
+POINTS = [0, 1, 2, 3]
+
+
+@pytest.fixture(scope="module")
+def training() -> tuple[list[str], list[int]]:
+    return graded_essays(60, POINTS, seed=11)
+
+
+def test_the_chosen_rule_is_recorded_and_survives_the_model_format(training) -> None:
+    texts, points = training
+    classifier = DefaultClassifier(boost=False).fit(texts, points, valid_points=POINTS)
+    model = classifier.to_model()
+    assert model.metadata["cutpoint_rule"] in {"bagged", "stretch"}
+    assert model.metadata["params"]["cutpoint_rule"] == "auto"
+    loaded = DefaultClassifier.from_model(model)
+    assert loaded.cutpoint_rule_ == model.metadata["cutpoint_rule"]
+
+
+def test_a_fixed_stretch_rule_places_evenly_spaced_cutpoints(training) -> None:
+    texts, points = training
+    stretched = DefaultClassifier(boost=False, cutpoint_rule="stretch").fit(
+        texts, points, valid_points=POINTS
+    )
+    assert stretched.cutpoint_rule_ == "stretch"
+    # A stretch of rounding keeps the thresholds of consecutive points evenly spaced.
+    gaps = np.diff(stretched.cutpoints_)
+    assert np.allclose(gaps, gaps[0])
+    bagged = DefaultClassifier(boost=False, cutpoint_rule="bagged").fit(
+        texts, points, valid_points=POINTS
+    )
+    assert bagged.cutpoint_rule_ == "bagged"
+    assert not np.allclose(np.diff(bagged.cutpoints_), np.diff(bagged.cutpoints_)[0])
+
+
+def test_an_unknown_rule_is_refused_naming_the_parameter(training) -> None:
+    texts, points = training
+    with pytest.raises(AlgorithmTrainingError, match="cutpoint_rule"):
+        DefaultClassifier(cutpoint_rule="median").fit(texts, points, valid_points=POINTS)
