@@ -11,7 +11,10 @@ How an essay is scored on one criterion:
 3. A second, small ridge regression on the hand features alone, regularised the same
    way: the shared regularisation of step 2 cannot tell how much the hand features
    should count against the TF-IDF for a given prompt, and the blend of step 5 can.
-4. LightGBM on the raw hand features, the ridge prediction and the counts of 200 word
+4. LightGBM on the raw hand features, the ridge prediction, the essay's term scores (the
+   smoothed mean score of the training essays using each of its word and character
+   n-grams, and on small scales the share of them reaching each point value; computed
+   out of fold for training essays, :mod:`.term_scores`) and the counts of 200 word
    n-grams selected by Fisher's exact test (:mod:`.stacking`).
 5. A blend of the three, with non-negative weights summing to one that minimise the
    out-of-fold squared error (leave-one-out for the ridges, k-fold for the booster).
@@ -23,8 +26,8 @@ How an essay is scored on one criterion:
    rounding, and the better rule is kept.
 7. A confidence calibrated on out-of-fold exact agreement (:mod:`.confidence`).
 
-Models are JSON metadata plus NumPy arrays (vocabularies, idf, weights, cut-points) and
-LightGBM's own text model; nothing is pickled.
+Models are JSON metadata plus NumPy arrays (vocabularies, idf, weights, term scores,
+cut-points) and LightGBM's own text model; nothing is pickled.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import numpy as np
 from lightgbm.basic import LightGBMError
 from numpy.typing import NDArray
 
-from essaygrader.algorithms import stacking
+from essaygrader.algorithms import stacking, term_scores
 from essaygrader.algorithms.base import (
     CriterionClassifier,
     FeatureCache,
@@ -85,6 +88,9 @@ CUTPOINT_RULES = ("auto", "bagged", "stretch")
 # 0.005.
 ESSAYS_PER_THRESHOLD = 50
 MIN_ESSAYS_FOR_CUTPOINTS = 20
+# The term scores' out-of-fold tables use their own fold assignment, apart from the
+# booster's: the seed plus this.
+TERM_FOLD_SEED = 7
 
 
 def _columns(space: FeatureSpace, ngrams: list[str]) -> NDArray[np.int64]:
@@ -97,6 +103,26 @@ def _columns(space: FeatureSpace, ngrams: list[str]) -> NDArray[np.int64]:
     if any(c is None for c in columns):
         raise ValueError("a stacked n-gram is missing from the word vocabulary")
     return np.array(columns, dtype=np.int64)
+
+
+def _stored_term_scores(arrays: dict[str, Any], classifier: Any) -> term_scores.TermScores:
+    """The term-score tables of a stored model, checked against its vocabularies.
+
+    Raises:
+        ValueError: A table's shape does not match its vocabulary or the points.
+    """
+    space = classifier.space_
+    width = term_scores.column_count(classifier.valid_points_)
+    tables = []
+    for name, size in (
+        ("word_term_scores", space.word.size),
+        ("char_term_scores", space.char.size),
+    ):
+        table = np.asarray(arrays[name], dtype=np.float32)
+        if table.shape != (size, width):
+            raise ValueError(f"{name} has shape {table.shape}, expected {(size, width)}")
+        tables.append(table)
+    return term_scores.TermScores(tuple(tables))
 
 
 class DefaultClassifier(CriterionClassifier):
@@ -122,7 +148,7 @@ class DefaultClassifier(CriterionClassifier):
     """
 
     algorithm_id = "default"
-    format_version = 2
+    format_version = 3
 
     def _param(self, name: str) -> Any:
         return self.params.get(name, DEFAULT_PARAMS[name])
@@ -193,11 +219,18 @@ class DefaultClassifier(CriterionClassifier):
         self.hand_weights_ = np.zeros(hand.shape[1])
         self.hand_intercept_ = 0.0
         self.ngram_columns_ = np.zeros(0, dtype=np.int64)
+        self.term_scores_ = term_scores.TermScores(())
         if self._param("boost") and len(texts) >= stacking.MIN_ESSAYS_TO_BOOST:
             hand_ridge = fit_ridge_loo(
                 cache.shared("default.hand_gram", key, lambda: GramDecomposition.of_features(hand)),
                 targets,
             )
+            blocks = [term_scores.presence(word), term_scores.presence(char)]
+            columns = term_scores.score_targets(targets, valid)
+            term_folds = stacking.fold_ids(
+                len(texts), int(self._param("folds")), seed + TERM_FOLD_SEED
+            )
+            self.term_scores_ = term_scores.TermScores.fit(blocks, columns)
             stack = stacking.fit_stack(
                 design,
                 space.word.terms.tolist(),
@@ -207,6 +240,7 @@ class DefaultClassifier(CriterionClassifier):
                 seed=seed,
                 blend=None if self._param("blend") is None else float(self._param("blend")),
                 views=hand_ridge.loo_predictions[:, None],
+                term_features=term_scores.out_of_fold(blocks, columns, term_folds),
             )
             self.booster_, self.ngrams_ = stack.booster, stack.ngrams
             self.view_weights_ = stack.weights
@@ -270,7 +304,10 @@ class DefaultClassifier(CriterionClassifier):
                 design.hand @ self.hand_weights_ + self.hand_intercept_
             )
         if self.booster_ is not None:
-            stack = stacking.stack_features(design, ridge, self.ngram_columns_)
+            terms = self.term_scores_.features(
+                [term_scores.presence(design.word), term_scores.presence(design.char)]
+            )
+            stack = stacking.stack_features(design, ridge, terms, self.ngram_columns_)
             boosted = np.asarray(self.booster_.predict(stack), dtype=np.float64)
             blended = blended + boost_weight * boosted
         return np.asarray(blended, dtype=np.float64)
@@ -303,6 +340,7 @@ class DefaultClassifier(CriterionClassifier):
         if self.booster_ is not None:
             arrays["booster"] = stacking.booster_to_array(self.booster_)
             arrays["ngrams"] = np.array(self.ngrams_ or [""], dtype=np.str_)
+            arrays["word_term_scores"], arrays["char_term_scores"] = self.term_scores_.tables
         metadata = {
             "params": {name: self._param(name) for name in DEFAULT_PARAMS},
             "valid_points": self.valid_points_,
@@ -344,10 +382,13 @@ class DefaultClassifier(CriterionClassifier):
                 arrays["calibration_raw"], arrays["calibration_value"]
             )
             classifier.booster_, classifier.ngrams_ = None, []
+            classifier.term_scores_ = term_scores.TermScores(())
             if "booster" in arrays:
                 classifier.booster_ = stacking.booster_from_array(arrays["booster"])
                 classifier.ngrams_ = [str(g) for g in arrays["ngrams"].tolist() if g]
-                inputs = len(FEATURE_NAMES) + 1 + len(classifier.ngrams_)
+                classifier.term_scores_ = _stored_term_scores(arrays, classifier)
+                inputs = len(FEATURE_NAMES) + 1 + classifier.term_scores_.width
+                inputs += len(classifier.ngrams_)
                 if classifier.booster_.num_feature() != inputs:
                     raise ValueError("the booster's inputs do not match the model's n-grams")
             classifier.ngram_columns_ = _columns(classifier.space_, classifier.ngrams_)

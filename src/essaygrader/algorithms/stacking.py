@@ -1,10 +1,11 @@
 """The boosted half of the ``default`` algorithm: LightGBM stacked on ridge.
 
-Trees see the raw hand features, the ridge model's prediction, and the counts of the 200
-word n-grams that best separate good from weak training essays (EASE's Fisher-test
-selection, :mod:`.ngram_selection`). They correct the linear model where the relation
-bends (very short or very long essays, spelling past a threshold) and where a key phrase
-matters more than its share of a TF-IDF vector.
+Trees see the raw hand features, the ridge model's prediction, the essay's term scores
+(:mod:`.term_scores`), and the counts of the 200 word n-grams that best separate good from
+weak training essays (EASE's Fisher-test selection, :mod:`.ngram_selection`). They
+correct the linear model where the relation bends (very short or very long essays,
+spelling past a threshold) and where a key phrase matters more than its share of a
+TF-IDF vector.
 
 Out-of-fold predictions, for choosing the blend weights and for the cut-points, come from
 k-fold training in which each fold selects its own n-grams; the final booster sees every
@@ -138,6 +139,7 @@ def fit_stack(
     seed: int,
     blend: float | None = None,
     views: NDArray[np.float64] | None = None,
+    term_features: NDArray[np.float64] | None = None,
 ) -> Stack:
     """Fit the booster on the ridge's leave-one-out predictions and blend them.
 
@@ -153,12 +155,14 @@ def fit_stack(
             minimise out-of-fold squared error.
         views: Leave-one-out predictions of further linear models, essays by models,
             blended beside the ridge and the booster.
+        term_features: Out-of-fold term scores of the essays (:mod:`.term_scores`),
+            given to the booster beside the hand features.
     """
     counts = design.word_counts
 
     def features(rows: NDArray[np.int64]) -> NDArray[np.float64]:
         columns = select_discriminating_ngrams(counts[rows], targets[rows])
-        return stack_features(design, ridge_out_of_fold, columns)
+        return stack_features(design, ridge_out_of_fold, term_features, columns)
 
     boosted = out_of_fold(features, targets, fold_ids(len(targets), folds, seed), seed=seed)
     extra = np.zeros((len(targets), 0)) if views is None else views
@@ -177,10 +181,15 @@ def fit_stack(
 
 
 def stack_features(
-    design: Design, ridge: NDArray[np.float64], ngram_columns: NDArray[np.int64]
+    design: Design,
+    ridge: NDArray[np.float64],
+    term_features: NDArray[np.float64] | None,
+    ngram_columns: NDArray[np.int64],
 ) -> NDArray[np.float64]:
-    """The booster's inputs: raw hand features, ridge prediction, selected n-gram counts."""
-    return np.column_stack([design.raw_hand, ridge, design.word_counts[:, ngram_columns].toarray()])
+    """The booster's inputs: raw hand features, ridge prediction, term scores, n-gram counts."""
+    terms = np.zeros((len(ridge), 0)) if term_features is None else term_features
+    counts = design.word_counts[:, ngram_columns].toarray()
+    return np.column_stack([design.raw_hand, ridge, terms, counts])
 
 
 def booster_to_array(booster: lgb.Booster) -> NDArray[np.uint8]:

@@ -1,12 +1,16 @@
-"""``default``'s choice of cut-point rule, kept in the model and checked at the boundary."""
+"""``default``: its cut-point rule and term-score tables, kept in the model and checked."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
 
 from essaygrader.algorithms.default import DefaultClassifier
-from essaygrader.errors import AlgorithmTrainingError
+from essaygrader.algorithms.model_format import pack_arrays, unpack_arrays
+from essaygrader.algorithms.text_stats import FEATURE_NAMES
+from essaygrader.errors import AlgorithmLoadError, AlgorithmTrainingError
 
 from .synthetic import graded_essays
 
@@ -48,3 +52,19 @@ def test_an_unknown_rule_is_refused_naming_the_parameter(training) -> None:
     texts, points = training
     with pytest.raises(AlgorithmTrainingError, match="cutpoint_rule"):
         DefaultClassifier(cutpoint_rule="median").fit(texts, points, valid_points=POINTS)
+
+
+def test_term_score_tables_are_stored_and_checked_on_load(training) -> None:
+    texts, points = training
+    classifier = DefaultClassifier(blend=0.5).fit(texts, points, valid_points=POINTS)
+    model = classifier.to_model()
+    arrays = unpack_arrays(model.payload)
+    space = classifier.space_
+    # Four point values: the score and three thresholds, per term.
+    assert arrays["word_term_scores"].shape == (space.word.size, 4)
+    assert arrays["char_term_scores"].shape == (space.char.size, 4)
+    assert classifier.booster_.num_feature() == len(FEATURE_NAMES) + 1 + 8 + len(classifier.ngrams_)
+    arrays["char_term_scores"] = arrays["char_term_scores"][:, :2]
+    tampered = dataclasses.replace(model, payload=pack_arrays(arrays))
+    with pytest.raises(AlgorithmLoadError, match="char_term_scores"):
+        DefaultClassifier.from_model(tampered)
