@@ -14,7 +14,11 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from essaygrader.algorithms.metrics import kappa_from_confusion, quadratic_weights
+from essaygrader.algorithms.metrics import (
+    index_confusion,
+    kappa_from_confusion,
+    quadratic_weights,
+)
 
 
 def initial_cutpoints(valid_points: Sequence[int]) -> NDArray[np.float64]:
@@ -69,15 +73,9 @@ def fit_cutpoints(
     values = sorted(set(valid_points))
     cutpoints = initial_cutpoints(values)
     pred = np.asarray(predictions, dtype=np.float64)
-    if len(pred) != len(targets):
-        raise ValueError(f"{len(pred)} predictions but {len(targets)} targets")
+    true = _ranks(targets, values, len(pred))
     if len(values) < 2 or len(pred) == 0:
         return cutpoints
-    rank = {v: i for i, v in enumerate(values)}
-    try:
-        true = np.array([rank[int(t)] for t in targets], dtype=np.int64)
-    except KeyError as exc:
-        raise ValueError(f"target {exc.args[0]} is not among {values}") from exc
     weights = quadratic_weights(values)
     expected_by_column = weights.T @ np.bincount(true, minlength=len(values)) / len(pred)
     for _ in range(passes):
@@ -205,14 +203,17 @@ def fit_cutpoints_stretch(
     step = float(np.median(np.diff(values)))
     weights = quadratic_weights(values)
 
+    def stretched(scale: float, shift: float) -> NDArray[np.float64]:
+        # Stretched, p reaches the rounding threshold r from p = centre + (r - centre
+        # - shift) / scale.
+        return np.asarray(centre + (rounding - centre - shift) / scale, dtype=np.float64)
+
     def search(scales: NDArray[np.float64], shifts: NDArray[np.float64]) -> tuple[float, float]:
         best, best_kappa = (1.0, 0.0), -np.inf
         for scale in scales:
             for shift in shifts:
-                # Stretched, p reaches the rounding threshold r from
-                # p = centre + (r - centre - shift) / scale.
-                cutpoints = centre + (rounding - centre - shift) / scale
-                kappa = _kappa(true, np.searchsorted(cutpoints, pred, side="right"), weights)
+                assigned = np.searchsorted(stretched(scale, shift), pred, side="right")
+                kappa = _kappa(true, assigned, weights)
                 if kappa > best_kappa + 1e-12:
                     best, best_kappa = (float(scale), float(shift)), kappa
         return best
@@ -221,11 +222,12 @@ def fit_cutpoints_stretch(
     shifts = np.linspace(*STRETCH_SHIFTS[:2], STRETCH_SHIFTS[2]) * step
     scale, shift = search(scales, shifts)
     scale_step, shift_step = scales[1] - scales[0], shifts[1] - shifts[0]
-    scale, shift = search(
-        np.linspace(scale - scale_step, scale + scale_step, STRETCH_REFINE),
-        np.linspace(shift - shift_step, shift + shift_step, STRETCH_REFINE),
+    return stretched(
+        *search(
+            np.linspace(scale - scale_step, scale + scale_step, STRETCH_REFINE),
+            np.linspace(shift - shift_step, shift + shift_step, STRETCH_REFINE),
+        )
     )
-    return np.asarray(centre + (rounding - centre - shift) / scale, dtype=np.float64)
 
 
 def fit_cutpoints_chosen(
@@ -300,6 +302,4 @@ def _kappa(
     true: NDArray[np.int64], assigned: NDArray[np.int64], weights: NDArray[np.float64]
 ) -> float:
     """QWK from class indices, without building label lists."""
-    k = len(weights)
-    confusion = np.bincount(true * k + assigned, minlength=k * k).reshape(k, k)
-    return kappa_from_confusion(confusion, weights)
+    return kappa_from_confusion(index_confusion(true, assigned, len(weights)), weights)

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from typing import Any, Self
 
 import numpy as np
+import scipy.sparse as sp
 from lightgbm.basic import LightGBMError
 from numpy.typing import NDArray
 
@@ -59,7 +60,7 @@ from essaygrader.algorithms.cutpoints import (
     fit_cutpoints_stretch,
     initial_cutpoints,
 )
-from essaygrader.algorithms.features import FeatureSpace, texts_key
+from essaygrader.algorithms.features import Design, FeatureSpace, texts_key
 from essaygrader.algorithms.model_format import pack_arrays, unpack_arrays
 from essaygrader.algorithms.provenance import library_versions
 from essaygrader.algorithms.ridge import GramDecomposition, fit_ridge_loo, gram_matrix
@@ -105,14 +106,20 @@ def _columns(space: FeatureSpace, ngrams: list[str]) -> NDArray[np.int64]:
     return np.array(columns, dtype=np.int64)
 
 
-def _stored_term_scores(arrays: dict[str, Any], classifier: Any) -> term_scores.TermScores:
+def _presence(design: Design) -> list[sp.csr_matrix]:
+    """The word and character n-grams each essay contains, for its term scores."""
+    return [term_scores.presence(design.word), term_scores.presence(design.char)]
+
+
+def _stored_term_scores(
+    arrays: dict[str, Any], space: FeatureSpace, valid_points: list[int]
+) -> term_scores.TermScores:
     """The term-score tables of a stored model, checked against its vocabularies.
 
     Raises:
         ValueError: A table's shape does not match its vocabulary or the points.
     """
-    space = classifier.space_
-    width = term_scores.column_count(classifier.valid_points_)
+    width = term_scores.column_count(valid_points)
     tables = []
     for name, size in (
         ("word_term_scores", space.word.size),
@@ -163,6 +170,11 @@ class DefaultClassifier(CriterionClassifier):
         prompt: str = "",
     ) -> Self:
         check_training_data(texts, points, valid_points)
+        if self._param("cutpoint_rule") not in CUTPOINT_RULES:
+            raise AlgorithmTrainingError(
+                f"default algorithm: cutpoint_rule must be one of {', '.join(CUTPOINT_RULES)},"
+                f" not {self._param('cutpoint_rule')!r}"
+            )
         cache = cache if cache is not None else FeatureCache()
         texts = list(texts)
         targets = np.asarray(points, dtype=np.float64)
@@ -225,7 +237,7 @@ class DefaultClassifier(CriterionClassifier):
                 cache.shared("default.hand_gram", key, lambda: GramDecomposition.of_features(hand)),
                 targets,
             )
-            blocks = [term_scores.presence(word), term_scores.presence(char)]
+            blocks = cache.shared("default.presence", key, lambda: _presence(design))
             columns = term_scores.score_targets(targets, valid)
             term_folds = stacking.fold_ids(
                 len(texts), int(self._param("folds")), seed + TERM_FOLD_SEED
@@ -268,28 +280,21 @@ class DefaultClassifier(CriterionClassifier):
         if len(targets) < MIN_ESSAYS_FOR_CUTPOINTS:
             # A handful of out-of-fold predictions cannot place thresholds; round instead.
             return "rounding", initial_cutpoints(valid)
-        rule = str(self._param("cutpoint_rule"))
+        rule = self._param("cutpoint_rule")
+        if rule == "auto" and len(targets) / (len(valid) - 1) >= ESSAYS_PER_THRESHOLD:
+            rule = "bagged"
         truth = targets.astype(np.int64)
         resamples = int(self._param("cutpoint_resamples"))
         if rule == "stretch":
             return rule, fit_cutpoints_stretch(oof, truth, valid)
-        per_threshold = len(targets) / max(len(valid) - 1, 1)
-        if rule == "bagged" or (rule == "auto" and per_threshold >= ESSAYS_PER_THRESHOLD):
-            return "bagged", fit_cutpoints_bagged(oof, truth, valid, resamples=resamples, seed=seed)
-        if rule != "auto":
-            raise AlgorithmTrainingError(
-                f"default algorithm: cutpoint_rule must be one of {', '.join(CUTPOINT_RULES)},"
-                f" not {rule!r}"
-            )
+        if rule == "bagged":
+            return rule, fit_cutpoints_bagged(oof, truth, valid, resamples=resamples, seed=seed)
         return fit_cutpoints_chosen(oof, truth, valid, resamples=resamples, seed=seed)
 
     def _continuous(self, texts: Sequence[str], cache: FeatureCache) -> NDArray[np.float64]:
         space = self.space_
-        design = cache.shared(
-            "default.design",
-            (self.space_key_, texts_key(texts)),
-            lambda: space.transform(texts, cache),
-        )
+        key = (self.space_key_, texts_key(texts))
+        design = cache.shared("default.design", key, lambda: space.transform(texts, cache))
         n_word, n_char = space.word.size, space.char.size
         w = self.weights_
         ridge = (
@@ -305,7 +310,7 @@ class DefaultClassifier(CriterionClassifier):
             )
         if self.booster_ is not None:
             terms = self.term_scores_.features(
-                [term_scores.presence(design.word), term_scores.presence(design.char)]
+                cache.shared("default.presence", key, lambda: _presence(design))
             )
             stack = stacking.stack_features(design, ridge, terms, self.ngram_columns_)
             boosted = np.asarray(self.booster_.predict(stack), dtype=np.float64)
@@ -386,7 +391,9 @@ class DefaultClassifier(CriterionClassifier):
             if "booster" in arrays:
                 classifier.booster_ = stacking.booster_from_array(arrays["booster"])
                 classifier.ngrams_ = [str(g) for g in arrays["ngrams"].tolist() if g]
-                classifier.term_scores_ = _stored_term_scores(arrays, classifier)
+                classifier.term_scores_ = _stored_term_scores(
+                    arrays, classifier.space_, classifier.valid_points_
+                )
                 inputs = len(FEATURE_NAMES) + 1 + classifier.term_scores_.width
                 inputs += len(classifier.ngrams_)
                 if classifier.booster_.num_feature() != inputs:

@@ -46,11 +46,17 @@ def confusion_matrix(
         raise ValueError(f"{len(y_true)} reference scores but {len(y_pred)} predictions")
     values = _labels(y_true, y_pred, labels)
     index = {v: i for i, v in enumerate(values)}
-    matrix = np.zeros((len(values), len(values)), dtype=np.int64)
     rows = np.fromiter((index[int(v)] for v in y_true), dtype=np.int64, count=len(y_true))
     cols = np.fromiter((index[int(v)] for v in y_pred), dtype=np.int64, count=len(y_pred))
-    np.add.at(matrix, (rows, cols), 1)
-    return matrix
+    return index_confusion(rows, cols, len(values))
+
+
+def index_confusion(
+    rows: NDArray[np.int64], cols: NDArray[np.int64], size: int
+) -> NDArray[np.int64]:
+    """:func:`confusion_matrix` of scores already given as positions among ``size`` labels."""
+    counts = np.bincount(rows * size + cols, minlength=size * size)
+    return np.asarray(counts.reshape(size, size), dtype=np.int64)
 
 
 def quadratic_weights(labels: Sequence[int]) -> NDArray[np.float64]:
