@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, func, select, text
 
 from essaygrader.config import Settings
 from essaygrader.db.models import Base
+from essaygrader.queues.inprocess import InProcessTaskQueue
 from essaygrader.runtime import Runtime
-from essaygrader.tasks.inprocess import InProcessTaskQueue
 from tests.factories import RUBRIC
 
 REQUIRE_SERVICES = os.environ.get("ESSAYGRADER_REQUIRE_SERVICES") == "1"

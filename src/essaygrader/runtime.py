@@ -7,14 +7,14 @@ from typing import Literal
 
 from essaygrader.algorithms.registry import AlgorithmRegistry
 from essaygrader.api.ai import AIGradingAPI
-from essaygrader.api.ai_worker import AIWorkerAPI
-from essaygrader.api.classifier_cache import ClassifierCache
+from essaygrader.api.queue import TaskQueue
 from essaygrader.api.readiness import Readiness
 from essaygrader.api.tokens import AccessTokensAPI
 from essaygrader.config import Settings
 from essaygrader.db.session import Database
 from essaygrader.storage import BlobStore, open_blob_store
-from essaygrader.tasks.queue import TaskQueue
+from essaygrader.worker.api import AIWorkerAPI
+from essaygrader.worker.classifier_cache import ClassifierCache
 
 
 class Runtime:
@@ -73,7 +73,7 @@ class Runtime:
     def task_queue(self) -> TaskQueue:
         if self._task_queue is not None:
             return self._task_queue
-        from essaygrader.tasks.celery_app import CeleryTaskQueue, create_celery_app
+        from essaygrader.queues.celery_app import CeleryTaskQueue, create_celery_app
 
         return CeleryTaskQueue(create_celery_app(self))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from essaygrader.tasks.inprocess import InProcessTaskQueue
+from essaygrader.queues.inprocess import InProcessTaskQueue
 
 
 class ThreadedTaskQueue(InProcessTaskQueue):

@@ -29,8 +29,8 @@ from sqlalchemy import create_engine, text
 
 from essaygrader.config import Settings
 from essaygrader.db.models import Base
+from essaygrader.queues.inprocess import InProcessTaskQueue
 from essaygrader.runtime import Runtime
-from essaygrader.tasks.inprocess import InProcessTaskQueue
 from essaygrader.web.app import create_app
 from tests.factories import RUBRIC, essay, sample_metrics, train_with_metrics
 

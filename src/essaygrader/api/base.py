@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from essaygrader.algorithms.registry import AlgorithmRegistry
+from essaygrader.api.queue import TaskQueue
 from essaygrader.config import Settings
 from essaygrader.db.session import Database
 from essaygrader.errors import RequestError
-from essaygrader.tasks.queue import TaskQueue
 
 MAX_BATCH_SUBMISSIONS = 10_000
 MAX_PAGE = 1000

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import text
 
+from essaygrader.api.queue import TaskQueue
 from essaygrader.db.session import Database
 from essaygrader.storage.base import BlobStore, content_key
-from essaygrader.tasks.queue import TaskQueue
 
 log = logging.getLogger(__name__)
 

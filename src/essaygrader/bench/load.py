@@ -32,8 +32,8 @@ from essaygrader.bench.workers import CpuSample, WorkerFleet
 from essaygrader.config import ENV_PREFIX, Settings, mask_url
 from essaygrader.db.models import GradingWorkflowRecord
 from essaygrader.errors import ConfigurationError, InternalError
+from essaygrader.queues.celery_app import broker_kind
 from essaygrader.runtime import Runtime
-from essaygrader.tasks.celery_app import broker_kind
 
 ENGINES = ("embedded", "redis", "rabbitmq")
 _BROKER_KIND = {"embedded": "sqlite", "redis": "redis", "rabbitmq": "amqp"}

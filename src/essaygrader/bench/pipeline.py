@@ -19,8 +19,8 @@ from essaygrader.algorithms.registry import AlgorithmSpec
 from essaygrader.bench.accuracy import RubricScorer, RubricTrainer
 from essaygrader.config import Settings
 from essaygrader.errors import AlgorithmTrainingError
+from essaygrader.queues.inprocess import InProcessTaskQueue
 from essaygrader.runtime import Runtime
-from essaygrader.tasks.inprocess import InProcessTaskQueue
 
 COURSE_ID = "benchmark"
 

@@ -344,8 +344,8 @@ def sweep(ctx: click.Context, older_than: float | None) -> None:
 @click.pass_context
 def worker(ctx: click.Context, queues: str, concurrency: int, loglevel: str) -> None:
     """Run a worker: train and grade tasks from the queues until stopped."""
-    from essaygrader.tasks.queue import QUEUE_FOR_TASK
-    from essaygrader.tasks.worker import run_worker
+    from essaygrader.api.queue import QUEUE_FOR_TASK
+    from essaygrader.queues.worker import run_worker
 
     names = [q.strip() for q in queues.split(",") if q.strip()]
     unknown = sorted(set(names) - set(QUEUE_FOR_TASK.values()))

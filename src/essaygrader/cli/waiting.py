@@ -20,8 +20,8 @@ import click
 
 from essaygrader.api.ai import AIGradingAPI
 from essaygrader.client import HttpClient
+from essaygrader.queues.celery_app import broker_kind
 from essaygrader.runtime import Runtime
-from essaygrader.tasks.celery_app import broker_kind
 
 POLL_SECONDS = 0.5
 

@@ -6,10 +6,10 @@ import pytest
 
 from essaygrader.algorithms.registry import AlgorithmSpec
 from essaygrader.errors import StorageError
+from essaygrader.queues.inprocess import InProcessTaskQueue
 from essaygrader.runtime import Runtime
 from essaygrader.storage import LocalBlobStore
-from essaygrader.tasks.execution import retry_delay
-from essaygrader.tasks.inprocess import InProcessTaskQueue
+from essaygrader.worker.execution import retry_delay
 from tests.factories import RUBRIC, essay, examples
 
 FAKE = "essaygrader.algorithms.fake:FakeClassifier"

@@ -7,8 +7,8 @@ import threading
 from sqlalchemy import func, select
 
 from essaygrader.db.models import AssessmentRecord, ClassifierSetRecord
-from essaygrader.tasks.grading import grade_essay
-from essaygrader.tasks.training import train_classifiers
+from essaygrader.worker.grading import grade_essay
+from essaygrader.worker.training import train_classifiers
 from tests.factories import essay, examples
 
 

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from essaygrader.cli.main import cli
 from essaygrader.config import Settings
+from essaygrader.queues.inprocess import InProcessTaskQueue
 from essaygrader.runtime import Runtime
-from essaygrader.tasks.inprocess import InProcessTaskQueue
 from tests.conftest import row_counts
 from tests.factories import RUBRIC, essay, examples, rubric
 

@@ -9,8 +9,8 @@ from essaygrader.cli.demo import COURSE_ID, ITEM_ID
 from essaygrader.cli.main import cli
 from essaygrader.cli.serve import announce_first_token, load_example_if_empty
 from essaygrader.config import Settings
+from essaygrader.queues.inprocess import InProcessTaskQueue
 from essaygrader.runtime import Runtime
-from essaygrader.tasks.inprocess import InProcessTaskQueue
 from tests.conftest import row_counts
 from tests.factories import RUBRIC
 

@@ -8,8 +8,8 @@ import re
 from fastapi.testclient import TestClient
 
 from essaygrader.config import Settings
+from essaygrader.queues.inprocess import InProcessTaskQueue
 from essaygrader.runtime import Runtime
-from essaygrader.tasks.inprocess import InProcessTaskQueue
 from essaygrader.web.app import create_app
 from essaygrader.web.prometheus import escape
 from tests.unit.web.conftest import auth

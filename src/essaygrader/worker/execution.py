@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from essaygrader.api.ai_worker import AIWorkerAPI
 from essaygrader.config import Settings
 from essaygrader.domain.workflow import TaskType
 from essaygrader.errors import EssayGraderError, NotFoundError
-from essaygrader.tasks.grading import grade_essay
-from essaygrader.tasks.training import train_classifiers
+from essaygrader.worker.api import AIWorkerAPI
+from essaygrader.worker.grading import grade_essay
+from essaygrader.worker.training import train_classifiers
 
 log = logging.getLogger(__name__)
 

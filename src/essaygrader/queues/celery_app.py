@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from celery import Celery
 from kombu.entity import Exchange, Queue
 
+from essaygrader.api.queue import QUEUE_FOR_TASK, TaskQueue
 from essaygrader.config import Settings, mask_url
 from essaygrader.domain.workflow import TaskType
-from essaygrader.tasks import sqlite_broker
-from essaygrader.tasks.execution import run_task
-from essaygrader.tasks.queue import QUEUE_FOR_TASK, TaskQueue
-
-if TYPE_CHECKING:
-    from essaygrader.runtime import Runtime
+from essaygrader.queues import sqlite_broker
+from essaygrader.queues.services import WorkerServices
+from essaygrader.worker.execution import run_task
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +59,9 @@ def transport_options(settings: Settings) -> dict[str, Any]:
     return {}
 
 
-def create_celery_app(runtime: Runtime) -> Celery:
-    """The Celery app of a process, with both tasks bound to ``runtime``."""
-    settings = runtime.settings
+def create_celery_app(services: WorkerServices) -> Celery:
+    """The Celery app of a process, with both tasks bound to ``services``."""
+    settings = services.settings
     url = settings.resolved_broker_url
     kind = broker_kind(url)
     extra: dict[str, Any] = {}
@@ -104,17 +102,17 @@ def create_celery_app(runtime: Runtime) -> Celery:
         worker_redirect_stdouts=False,
     )
     for task_type in TaskType:
-        _register(app, runtime, task_type)
+        _register(app, services, task_type)
     return app
 
 
-def _register(app: Celery, runtime: Runtime, task_type: TaskType) -> None:
-    settings = runtime.settings
+def _register(app: Celery, services: WorkerServices, task_type: TaskType) -> None:
+    settings = services.settings
     prefix = "training" if task_type is TaskType.TRAIN else "grading"
 
     @app.task(
         name=TASK_NAMES[task_type],
-        # Bound to this app's runtime: never lent to other Celery apps of the process.
+        # Bound to this app's services: never lent to other Celery apps of the process.
         shared=False,
         bind=True,
         acks_late=True,
@@ -124,7 +122,7 @@ def _register(app: Celery, runtime: Runtime, task_type: TaskType) -> None:
     )
     def task(self: Any, workflow_uuid: str) -> None:
         outcome = run_task(
-            runtime.worker,
+            services.worker,
             task_type,
             workflow_uuid,
             self.request.retries,

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from essaygrader.algorithms.registry import AlgorithmRegistry
-from essaygrader.api.classifier_cache import ClassifierCache
+from essaygrader.api.queue import TaskQueue
 from essaygrader.api.records import (
     current_classifier_set,
     internal_errors,
@@ -28,7 +28,7 @@ from essaygrader.errors import (
     ReschedulingInternalError,
 )
 from essaygrader.storage.base import BlobStore
-from essaygrader.tasks.queue import TaskQueue
+from essaygrader.worker.classifier_cache import ClassifierCache
 
 log = logging.getLogger(__name__)
 

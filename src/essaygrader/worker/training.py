@@ -7,8 +7,8 @@ import logging
 
 from essaygrader.algorithms.base import FeatureCache
 from essaygrader.algorithms.quality import DEFAULT_FOLDS, criterion_quality, out_of_fold_points
-from essaygrader.api.ai_worker import AIWorkerAPI
 from essaygrader.errors import AlgorithmTrainingError, EssayGraderError
+from essaygrader.worker.api import AIWorkerAPI
 
 log = logging.getLogger(__name__)
 

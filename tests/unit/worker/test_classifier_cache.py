@@ -7,7 +7,7 @@ import logging
 import numpy as np
 
 from essaygrader.algorithms.fake import FakeClassifier
-from essaygrader.api.classifier_cache import ClassifierCache, estimate_bytes
+from essaygrader.worker.classifier_cache import ClassifierCache, estimate_bytes
 
 MB = 2**20
 

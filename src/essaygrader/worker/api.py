@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from essaygrader.algorithms.base import CriterionClassifier
 from essaygrader.algorithms.model_format import decode_model, encode_model
-from essaygrader.api.maintenance import WorkerMaintenanceAPI, gave_up
 from essaygrader.api.records import (
     current_classifier_set,
     find_grading_workflow,
@@ -47,6 +46,7 @@ from essaygrader.errors import (
     TrainingInternalError,
     TrainingRequestError,
 )
+from essaygrader.worker.maintenance import WorkerMaintenanceAPI, gave_up
 
 log = logging.getLogger(__name__)
 

@@ -12,16 +12,14 @@ import logging
 import os
 import socket
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from celery import bootsteps
 from celery.signals import worker_process_init
 
 from essaygrader.errors import EssayGraderError
-from essaygrader.tasks.celery_app import CeleryTaskQueue, broker_kind
-
-if TYPE_CHECKING:
-    from essaygrader.runtime import Runtime
+from essaygrader.queues.celery_app import CeleryTaskQueue, broker_kind
+from essaygrader.queues.services import WorkerServices
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +27,8 @@ log = logging.getLogger(__name__)
 class Maintenance:
     """Heartbeats and sweeps on a timer until stopped."""
 
-    def __init__(self, runtime: Runtime, name: str, queues: list[str]) -> None:
-        self.runtime = runtime
+    def __init__(self, services: WorkerServices, name: str, queues: list[str]) -> None:
+        self.services = services
         self.name = name
         self.queues = queues
         self._stop = threading.Event()
@@ -45,20 +43,20 @@ class Maintenance:
         self._stop.set()
         self._thread.join(timeout=10)
         try:
-            self.runtime.worker.forget_worker(self.name)
+            self.services.worker.forget_worker(self.name)
         except EssayGraderError:
             log.warning("could not remove the heartbeat of worker %s", self.name)
 
     def _run(self) -> None:
-        settings = self.runtime.settings
+        settings = self.services.settings
         next_sweep = 0.0
         elapsed = 0.0
         tick = min(settings.worker_heartbeat_seconds, settings.sweep_interval_seconds)
         while not self._stop.is_set():
             try:
-                self.runtime.worker.heartbeat(self.name, self.queues)
+                self.services.worker.heartbeat(self.name, self.queues)
                 if elapsed >= next_sweep:
-                    self.runtime.worker.sweep()
+                    self.services.worker.sweep()
                     next_sweep = elapsed + settings.sweep_interval_seconds
             except Exception:
                 # Keep the thread alive through a database outage; log and try again.
@@ -67,14 +65,14 @@ class Maintenance:
             elapsed += tick
 
 
-def check_blob_store(runtime: Runtime) -> None:
+def check_blob_store(services: WorkerServices) -> None:
     """Refuse to start on a classifier store that cannot work; start if it is only down.
 
     Raises:
         StorageAccessError: Wrong credentials, a missing bucket, or no permission.
     """
     try:
-        runtime.blobs.check()
+        services.worker.blobs.check()
     except EssayGraderError as exc:
         if not exc.retryable:
             raise
@@ -82,16 +80,16 @@ def check_blob_store(runtime: Runtime) -> None:
 
 
 def run_worker(
-    runtime: Runtime, *, queues: list[str], concurrency: int, loglevel: str = "INFO"
+    services: WorkerServices, *, queues: list[str], concurrency: int, loglevel: str = "INFO"
 ) -> int:
     """Run a worker in this process until it is stopped; returns its exit code."""
-    queue = runtime.task_queue
+    queue = services.task_queue
     if not isinstance(queue, CeleryTaskQueue):
         raise TypeError("a worker needs the Celery task queue")
     app = queue.app
-    check_blob_store(runtime)
+    check_blob_store(services)
     name = f"essaygrader-{os.getpid()}@{socket.gethostname()}"
-    maintenance = Maintenance(runtime, name, queues)
+    maintenance = Maintenance(services, name, queues)
 
     class MaintenanceStep(bootsteps.StartStopStep):  # type: ignore[misc]
         requires = {"celery.worker.components:Pool"}
@@ -103,16 +101,16 @@ def run_worker(
             maintenance.stop()
 
     def after_fork(**_: Any) -> None:
-        runtime.after_fork()
+        services.after_fork()
 
     worker_process_init.connect(after_fork, weak=False)
     app.steps["worker"].add(MaintenanceStep)
-    kind = broker_kind(runtime.settings.resolved_broker_url)
+    kind = broker_kind(services.settings.resolved_broker_url)
     if kind == "amqp":
         log.info(
             "RabbitMQ's consumer_timeout must exceed %d ms, the longest a task may stay "
             "unacknowledged (see docs/deployment.md)",
-            int(runtime.settings.longest_task_seconds * 1000),
+            int(services.settings.longest_task_seconds * 1000),
         )
     embedded = kind == "sqlite"
     worker = app.Worker(

@@ -7,14 +7,11 @@ as on Celery, without a broker. Retries run again at once instead of after a del
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
 
+from essaygrader.api.queue import QUEUE_FOR_TASK, TaskQueue
 from essaygrader.domain.workflow import TaskType
-from essaygrader.tasks.execution import Outcome, run_task
-from essaygrader.tasks.queue import QUEUE_FOR_TASK, TaskQueue
-
-if TYPE_CHECKING:
-    from essaygrader.runtime import Runtime
+from essaygrader.queues.services import WorkerServices
+from essaygrader.worker.execution import Outcome, run_task
 
 
 class InProcessTaskQueue(TaskQueue):
@@ -29,10 +26,10 @@ class InProcessTaskQueue(TaskQueue):
         self.pending: deque[tuple[TaskType, str, int]] = deque()
         self.accepting = True
         self.outcomes: list[tuple[TaskType, str, Outcome]] = []
-        self._runtime: Runtime | None = None
+        self._services: WorkerServices | None = None
 
-    def bind(self, runtime: Runtime) -> None:
-        self._runtime = runtime
+    def bind(self, services: WorkerServices) -> None:
+        self._services = services
 
     def enqueue(self, task_type: TaskType, workflow_uuid: str) -> bool:
         if not self.accepting:
@@ -42,11 +39,11 @@ class InProcessTaskQueue(TaskQueue):
 
     def join(self) -> list[tuple[TaskType, str, Outcome]]:
         """Run queued tasks, and the tasks they queue, until none is left."""
-        assert self._runtime is not None, "bind the queue to a runtime first"
+        assert self._services is not None, "bind the queue to its process services first"
         ran = []
         while self.pending:
             task_type, uuid, retries = self.pending.popleft()
-            outcome = run_task(self._runtime.worker, task_type, uuid, retries)
+            outcome = run_task(self._services.worker, task_type, uuid, retries)
             if outcome.kind == "retry":
                 self.pending.append((task_type, uuid, retries + 1))
             ran.append((task_type, uuid, outcome))

@@ -33,7 +33,7 @@ from kombu.transport import sqlalchemy as kombu_sqla
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-TRANSPORT = "essaygrader.tasks.sqlite_broker:Transport"
+TRANSPORT = "essaygrader.queues.sqlite_broker:Transport"
 BUSY_TIMEOUT_SECONDS = 30
 
 

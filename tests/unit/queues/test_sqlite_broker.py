@@ -6,7 +6,7 @@ from queue import Empty
 
 import pytest
 
-from essaygrader.tasks import sqlite_broker
+from essaygrader.queues import sqlite_broker
 
 
 class _NothingToDeliver:

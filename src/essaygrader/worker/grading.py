@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from essaygrader.algorithms.base import FeatureCache
-from essaygrader.api.ai_worker import AIWorkerAPI
 from essaygrader.errors import AlgorithmScoringError, EssayGraderError
+from essaygrader.worker.api import AIWorkerAPI
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import pytest
 
 from essaygrader.config import Settings
 from essaygrader.domain.workflow import TaskType
+from essaygrader.queues.celery_app import TASK_NAMES, create_celery_app, transport_options
 from essaygrader.runtime import Runtime
-from essaygrader.tasks.celery_app import TASK_NAMES, create_celery_app, transport_options
 from tests.conftest import REDIS_URL, require_service
 
 

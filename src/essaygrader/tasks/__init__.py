@@ -1,1 +1,0 @@
-"""Asynchronous execution: the task queue seam, the task procedures, the sweeper, Celery."""
