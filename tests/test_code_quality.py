@@ -84,7 +84,7 @@ def _import_edges() -> dict[str, set[str]]:
 def test_imports_flow_one_way():
     rank = {name: i for i, layer in enumerate(LAYERS) for name in layer}
     edges = _import_edges()
-    unknown = sorted({r for r in edges} - rank.keys())
+    unknown = sorted(set(edges) - rank.keys())
     assert not unknown, f"place {unknown} in LAYERS (and in DEVELOPERS.md's layout)"
     upward = sorted(
         f"{source} -> {target}"

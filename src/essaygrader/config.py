@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from essaygrader.algorithms.registry import AlgorithmSpec
-from essaygrader.errors import ConfigurationError
+from essaygrader.errors import InternalError
 
 ENV_PREFIX = "ESSAYGRADER_"
 
@@ -107,7 +107,8 @@ class Settings:
         """Read settings from the TOML file and the environment, then apply overrides.
 
         Raises:
-            ConfigurationError: A value has the wrong type or the file cannot be read.
+            InternalError: ``configuration_error``; a value has the wrong type or the file
+                cannot be read.
         """
         environ = os.environ if environ is None else environ
         raw: dict[str, Any] = {}
@@ -121,7 +122,10 @@ class Settings:
                 raw[name] = environ[env_name]
         unknown = sorted(set(raw) - known)
         if unknown:
-            raise ConfigurationError(f"unknown settings in {config_path}: {', '.join(unknown)}")
+            raise InternalError(
+                f"unknown settings in {config_path}: {', '.join(unknown)}",
+                code="configuration_error",
+            )
         raw.update(overrides)
         settings = cls(**{name: _coerce(cls, name, value) for name, value in raw.items()})
         settings.validate()
@@ -135,16 +139,17 @@ class Settings:
         """Refuse values that cannot work.
 
         Raises:
-            ConfigurationError: Naming the setting at fault.
+            InternalError: ``configuration_error``; naming the setting at fault.
         """
         for name in ("training", "grading"):
             soft = getattr(self, f"{name}_soft_time_limit")
             hard = getattr(self, f"{name}_time_limit")
             if not 0 < soft < hard:
-                raise ConfigurationError(
+                raise InternalError(
                     f"{name}_soft_time_limit ({soft}) must be positive and below "
                     f"{name}_time_limit ({hard})",
                     field=f"{name}_soft_time_limit",
+                    code="configuration_error",
                 )
         for name in (
             "max_essay_chars",
@@ -157,16 +162,24 @@ class Settings:
             "backlog_alert_threshold",
         ):
             if getattr(self, name) < 1:
-                raise ConfigurationError("must be at least 1", field=name)
+                raise InternalError("must be at least 1", field=name, code="configuration_error")
         for name in ("classifier_memory_cache_mb", "classifier_disk_cache_mb"):
             if getattr(self, name) < 0:
-                raise ConfigurationError("must not be negative (0 turns it off)", field=name)
+                raise InternalError(
+                    "must not be negative (0 turns it off)", field=name, code="configuration_error"
+                )
         if self.database_max_overflow < 0:
-            raise ConfigurationError("must not be negative", field="database_max_overflow")
+            raise InternalError(
+                "must not be negative", field="database_max_overflow", code="configuration_error"
+            )
         if self.s3_timeout_seconds <= 0:
-            raise ConfigurationError("must be positive", field="s3_timeout_seconds")
+            raise InternalError(
+                "must be positive", field="s3_timeout_seconds", code="configuration_error"
+            )
         if self.task_max_retries < 0:
-            raise ConfigurationError("must not be negative", field="task_max_retries")
+            raise InternalError(
+                "must not be negative", field="task_max_retries", code="configuration_error"
+            )
 
     @property
     def resolved_database_url(self) -> str:
@@ -224,7 +237,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigurationError(f"cannot read settings file {path}: {exc}") from exc
+        raise InternalError(
+            f"cannot read settings file {path}: {exc}", code="configuration_error"
+        ) from exc
 
 
 def _coerce(cls: type[Settings], name: str, value: Any) -> Any:
@@ -245,8 +260,10 @@ def _coerce(cls: type[Settings], name: str, value: Any) -> Any:
             return _boolean(value)
         return str(value)
     except (ValueError, TypeError) as exc:
-        raise ConfigurationError(
-            f"invalid value {value!r} ({ENV_PREFIX}{name.upper()})", field=name
+        raise InternalError(
+            f"invalid value {value!r} ({ENV_PREFIX}{name.upper()})",
+            field=name,
+            code="configuration_error",
         ) from exc
 
 

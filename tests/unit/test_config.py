@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from essaygrader.config import Settings, mask_url
-from essaygrader.errors import ConfigurationError
+from essaygrader.errors import InternalError
 
 
 def test_defaults_are_embedded_in_the_data_dir(tmp_path):
@@ -53,7 +53,7 @@ def test_environment_overrides_file(tmp_path):
     ],
 )
 def test_invalid_settings_name_the_setting(environ, field):
-    with pytest.raises(ConfigurationError) as caught:
+    with pytest.raises(InternalError) as caught:
         Settings.load(environ)
     assert caught.value.field == field
 
@@ -61,7 +61,7 @@ def test_invalid_settings_name_the_setting(environ, field):
 def test_unknown_file_keys_are_refused(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text("max_essay_char = 5\n")
-    with pytest.raises(ConfigurationError, match=r"unknown settings .*max_essay_char"):
+    with pytest.raises(InternalError, match=r"unknown settings .*max_essay_char"):
         Settings.load({"ESSAYGRADER_CONFIG": str(config)})
 
 
@@ -79,10 +79,11 @@ def test_the_disk_cache_lives_in_the_data_dir_unless_named(tmp_path):
     assert named.resolved_disk_cache_dir == tmp_path / "c"
 
 
-def test_a_store_that_refuses_us_is_a_configuration_error_not_retried():
-    from essaygrader.errors import StorageAccessError, StorageError
+def test_internal_errors_are_retried_unless_their_code_says_retrying_cannot_help():
+    from essaygrader.errors import InternalError
 
-    error = StorageAccessError("denied", field="storage_url")
-    assert isinstance(error, StorageError)
-    assert isinstance(error, ConfigurationError)
-    assert not error.retryable
+    assert not InternalError("denied", field="storage_url", code="storage_access_error").retryable
+    assert not InternalError("bad model", code="algorithm_load_error").retryable
+    assert InternalError("connection reset", code="storage_error").retryable
+    assert InternalError("connection reset").retryable
+    assert not InternalError("odd", code="storage_error", retryable=False).retryable

@@ -19,7 +19,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self, TypeVar
 
-from essaygrader.errors import AlgorithmTrainingError, IncompatibleModel
+from essaygrader.errors import InternalError
 
 T = TypeVar("T")
 
@@ -126,7 +126,7 @@ class CriterionClassifier(ABC):
             prompt: The item's prompt text, for algorithms that compare essays with it.
 
         Raises:
-            AlgorithmTrainingError: The examples cannot train this algorithm.
+            InternalError: ``algorithm_training_error``; the examples cannot train this algorithm.
         """
 
     @abstractmethod
@@ -134,8 +134,8 @@ class CriterionClassifier(ABC):
         """Score essays; one :class:`Score` per text, in order.
 
         Raises:
-            NotFittedError: ``fit`` or ``from_model`` has not been called.
-            AlgorithmScoringError: The essays could not be scored.
+            InternalError: ``not_fitted``; ``fit`` or ``from_model`` has not been called.
+            InternalError: ``algorithm_scoring_error``; the essays could not be scored.
         """
 
     @abstractmethod
@@ -148,20 +148,22 @@ class CriterionClassifier(ABC):
         """Rebuild a fitted classifier from :meth:`to_model`'s output.
 
         Raises:
-            IncompatibleModel: The model was made by an incompatible format version.
-            AlgorithmLoadError: The model data is malformed.
+            InternalError: ``incompatible_model``; the model was made by an incompatible format
+                version.
+            InternalError: ``algorithm_load_error``; the model data is malformed.
         """
 
     @classmethod
     def check_format(cls, model: ModelData) -> None:
         """Refuse a model this class cannot read, with a message that says to retrain."""
         if model.format_version != cls.format_version:
-            raise IncompatibleModel(
+            raise InternalError(
                 f"model format {model.format_version} of algorithm {model.algorithm_id!r} "
                 f"cannot be read by this version (format {cls.format_version}); retrain "
                 "the item's classifiers",
                 found=model.format_version,
                 expected=cls.format_version,
+                code="incompatible_model",
             )
 
 
@@ -171,18 +173,22 @@ def check_training_data(
     """Validate what every ``fit`` receives; algorithms call it first.
 
     Raises:
-        AlgorithmTrainingError: Lengths differ, there are no examples, or a point value is
+        InternalError: ``algorithm_training_error``; lengths differ, there are no examples, or a
+            point value is
             not one of ``valid_points``.
     """
     if len(texts) != len(points):
-        raise AlgorithmTrainingError(f"{len(texts)} texts but {len(points)} scores")
+        raise InternalError(
+            f"{len(texts)} texts but {len(points)} scores", code="algorithm_training_error"
+        )
     if not texts:
-        raise AlgorithmTrainingError("no training examples")
+        raise InternalError("no training examples", code="algorithm_training_error")
     allowed = set(valid_points)
     stray = sorted({p for p in points if p not in allowed})
     if stray:
-        raise AlgorithmTrainingError(
-            f"scores {stray} are not among the criterion's points {sorted(allowed)}"
+        raise InternalError(
+            f"scores {stray} are not among the criterion's points {sorted(allowed)}",
+            code="algorithm_training_error",
         )
 
 

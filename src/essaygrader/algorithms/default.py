@@ -65,7 +65,7 @@ from essaygrader.algorithms.model_format import pack_arrays, unpack_arrays
 from essaygrader.algorithms.provenance import library_versions
 from essaygrader.algorithms.ridge import GramDecomposition, fit_ridge_loo, gram_matrix
 from essaygrader.algorithms.text_stats import FEATURE_NAMES
-from essaygrader.errors import AlgorithmLoadError, AlgorithmTrainingError, NotFittedError
+from essaygrader.errors import InternalError
 
 # Block weights in the ridge design: how much each feature family counts against the
 # others under one shared regularisation. Chosen on the benchmark's dev ids.
@@ -171,9 +171,10 @@ class DefaultClassifier(CriterionClassifier):
     ) -> Self:
         check_training_data(texts, points, valid_points)
         if self._param("cutpoint_rule") not in CUTPOINT_RULES:
-            raise AlgorithmTrainingError(
+            raise InternalError(
                 f"default algorithm: cutpoint_rule must be one of {', '.join(CUTPOINT_RULES)},"
-                f" not {self._param('cutpoint_rule')!r}"
+                f" not {self._param('cutpoint_rule')!r}",
+                code="algorithm_training_error",
             )
         cache = cache if cache is not None else FeatureCache()
         texts = list(texts)
@@ -201,7 +202,9 @@ class DefaultClassifier(CriterionClassifier):
             )
             ridge = fit_ridge_loo(decomposition, targets)
         except (ValueError, np.linalg.LinAlgError) as exc:
-            raise AlgorithmTrainingError(f"default algorithm could not fit ridge: {exc}") from exc
+            raise InternalError(
+                f"default algorithm could not fit ridge: {exc}", code="algorithm_training_error"
+            ) from exc
 
         # Primal weights, one per column, so scoring needs no training essays.
         weights = np.concatenate(
@@ -319,7 +322,9 @@ class DefaultClassifier(CriterionClassifier):
 
     def predict(self, texts: Sequence[str], *, cache: FeatureCache | None = None) -> list[Score]:
         if not hasattr(self, "cutpoints_"):
-            raise NotFittedError("default classifier: call fit or from_model before predict")
+            raise InternalError(
+                "default classifier: call fit or from_model before predict", code="not_fitted"
+            )
         if not texts:
             return []
         continuous = self._continuous(list(texts), cache if cache is not None else FeatureCache())
@@ -332,7 +337,9 @@ class DefaultClassifier(CriterionClassifier):
 
     def to_model(self) -> ModelData:
         if not hasattr(self, "cutpoints_"):
-            raise NotFittedError("default classifier: nothing to export before fit")
+            raise InternalError(
+                "default classifier: nothing to export before fit", code="not_fitted"
+            )
         arrays = {
             **self.space_.arrays(),
             "weights": self.weights_,
@@ -406,5 +413,7 @@ class DefaultClassifier(CriterionClassifier):
             if len(classifier.cutpoints_) != len(classifier.valid_points_) - 1:
                 raise ValueError("cut-points do not match the valid points")
         except (KeyError, ValueError, TypeError, UnicodeDecodeError, LightGBMError) as exc:
-            raise AlgorithmLoadError(f"default model is malformed: {exc}") from exc
+            raise InternalError(
+                f"default model is malformed: {exc}", code="algorithm_load_error"
+            ) from exc
         return classifier

@@ -59,7 +59,7 @@ from essaygrader.algorithms.ngram_selection import (
 from essaygrader.algorithms.provenance import library_versions
 from essaygrader.algorithms.stacking import booster_from_array, booster_to_array, fold_ids
 from essaygrader.algorithms.tfidf import tokenize
-from essaygrader.errors import AlgorithmLoadError, NotFittedError
+from essaygrader.errors import InternalError
 
 MAX_CLASSIFIER_POINTS = 5
 CV_FOLDS = 3
@@ -266,7 +266,9 @@ class EaseClassifier(CriterionClassifier):
 
     def predict(self, texts: Sequence[str], *, cache: FeatureCache | None = None) -> list[Score]:
         if not hasattr(self, "vocabulary_"):
-            raise NotFittedError("ease classifier: call fit or from_model before predict")
+            raise InternalError(
+                "ease classifier: call fit or from_model before predict", code="not_fitted"
+            )
         if not texts:
             return []
         cache = cache if cache is not None else FeatureCache()
@@ -281,7 +283,7 @@ class EaseClassifier(CriterionClassifier):
 
     def to_model(self) -> ModelData:
         if not hasattr(self, "vocabulary_"):
-            raise NotFittedError("ease classifier: nothing to export before fit")
+            raise InternalError("ease classifier: nothing to export before fit", code="not_fitted")
         vocabulary = self.vocabulary_
         arrays = {
             "ngrams": np.array(vocabulary.ngrams or [""], dtype=np.str_),
@@ -339,5 +341,7 @@ class EaseClassifier(CriterionClassifier):
             if (classifier.booster_ is None) != (len(classifier.classes_) == 1):
                 raise ValueError("booster presence does not match the classes")
         except (KeyError, ValueError, TypeError, UnicodeDecodeError, LightGBMError) as exc:
-            raise AlgorithmLoadError(f"ease model is malformed: {exc}") from exc
+            raise InternalError(
+                f"ease model is malformed: {exc}", code="algorithm_load_error"
+            ) from exc
         return classifier

@@ -23,12 +23,7 @@ from essaygrader.algorithms.base import (
     Score,
     check_training_data,
 )
-from essaygrader.errors import (
-    AlgorithmLoadError,
-    AlgorithmScoringError,
-    AlgorithmTrainingError,
-    NotFittedError,
-)
+from essaygrader.errors import InternalError
 
 
 def _word_counts(texts: list[str]) -> list[int]:
@@ -53,7 +48,9 @@ class FakeClassifier(CriterionClassifier):
         check_training_data(texts, points, valid_points)
         time.sleep(float(self.params.get("train_delay", 0)))
         if self.params.get("fail") == "train":
-            raise AlgorithmTrainingError("fake algorithm set to fail training")
+            raise InternalError(
+                "fake algorithm set to fail training", code="algorithm_training_error"
+            )
         counts = (cache or FeatureCache()).per_essay("fake.words", texts, _word_counts)
         by_points: dict[int, list[int]] = {}
         for count, earned in zip(counts, points, strict=True):
@@ -64,10 +61,14 @@ class FakeClassifier(CriterionClassifier):
 
     def predict(self, texts: Sequence[str], *, cache: FeatureCache | None = None) -> list[Score]:
         if not hasattr(self, "centres_"):
-            raise NotFittedError("fake classifier: call fit or from_model before predict")
+            raise InternalError(
+                "fake classifier: call fit or from_model before predict", code="not_fitted"
+            )
         time.sleep(float(self.params.get("score_delay", 0)))
         if self.params.get("fail") == "score":
-            raise AlgorithmScoringError("fake algorithm set to fail scoring")
+            raise InternalError(
+                "fake algorithm set to fail scoring", code="algorithm_scoring_error"
+            )
         counts = (cache or FeatureCache()).per_essay("fake.words", texts, _word_counts)
         return [self._score(count) for count in counts]
 
@@ -80,7 +81,7 @@ class FakeClassifier(CriterionClassifier):
 
     def to_model(self) -> ModelData:
         if not hasattr(self, "centres_"):
-            raise NotFittedError("fake classifier: nothing to export before fit")
+            raise InternalError("fake classifier: nothing to export before fit", code="not_fitted")
         payload = {"centres": [[p, c] for p, c in self.centres_.items()]}
         return ModelData(
             algorithm_id=self.algorithm_id,
@@ -97,9 +98,14 @@ class FakeClassifier(CriterionClassifier):
             centres = {int(p): float(c) for p, c in payload["centres"]}
             valid_points = [int(p) for p in model.metadata["valid_points"]]
         except (ValueError, KeyError, TypeError) as exc:
-            raise AlgorithmLoadError(f"fake model is malformed: {exc}") from exc
+            raise InternalError(
+                f"fake model is malformed: {exc}", code="algorithm_load_error"
+            ) from exc
         if not centres or not set(centres) <= set(valid_points):
-            raise AlgorithmLoadError("fake model's point values are not among its valid points")
+            raise InternalError(
+                "fake model's point values are not among its valid points",
+                code="algorithm_load_error",
+            )
         classifier = cls(**params)
         classifier.centres_ = centres
         classifier.valid_points_ = valid_points

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from essaygrader.algorithms.base import ModelData
-from essaygrader.errors import AlgorithmLoadError
+from essaygrader.errors import InternalError
 
 MAGIC = b"ESSAYGRADER-MODEL 1\n"
 _HEADER_LENGTH = struct.Struct(">I")
@@ -44,16 +44,21 @@ def decode_model(data: bytes) -> ModelData:
     """Parse bytes made by :func:`encode_model`.
 
     Raises:
-        AlgorithmLoadError: The bytes are not a complete, consistent model envelope.
+        InternalError: ``algorithm_load_error``; the bytes are not a complete, consistent model
+            envelope.
     """
     if not data.startswith(MAGIC):
-        raise AlgorithmLoadError("not an essaygrader model (bad magic bytes)")
+        raise InternalError(
+            "not an essaygrader model (bad magic bytes)", code="algorithm_load_error"
+        )
     start = len(MAGIC) + _HEADER_LENGTH.size
     if len(data) < start:
-        raise AlgorithmLoadError("model is truncated (no header length)")
+        raise InternalError("model is truncated (no header length)", code="algorithm_load_error")
     (header_length,) = _HEADER_LENGTH.unpack(data[len(MAGIC) : start])
     if header_length > MAX_HEADER_BYTES or start + header_length > len(data):
-        raise AlgorithmLoadError("model is truncated or its header length is corrupt")
+        raise InternalError(
+            "model is truncated or its header length is corrupt", code="algorithm_load_error"
+        )
     try:
         header = json.loads(data[start : start + header_length])
         payload = data[start + header_length :]
@@ -66,9 +71,13 @@ def decode_model(data: bytes) -> ModelData:
         expected_length = int(header["payload_bytes"])
         expected_sha = str(header["payload_sha256"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise AlgorithmLoadError(f"model header is malformed: {exc}") from exc
+        raise InternalError(
+            f"model header is malformed: {exc}", code="algorithm_load_error"
+        ) from exc
     if len(payload) != expected_length or hashlib.sha256(payload).hexdigest() != expected_sha:
-        raise AlgorithmLoadError("model payload does not match its header checksum")
+        raise InternalError(
+            "model payload does not match its header checksum", code="algorithm_load_error"
+        )
     return model
 
 
@@ -86,7 +95,7 @@ def unpack_arrays(data: bytes) -> dict[str, np.ndarray[Any, Any]]:
     """Read arrays packed by :func:`pack_arrays`, refusing pickled content.
 
     Raises:
-        AlgorithmLoadError: The bytes are not a valid array archive.
+        InternalError: ``algorithm_load_error``; the bytes are not a valid array archive.
     """
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
@@ -94,4 +103,6 @@ def unpack_arrays(data: bytes) -> dict[str, np.ndarray[Any, Any]]:
     except Exception as exc:
         # Damaged archives fail deep inside zipfile, zlib or NumPy's header parser, each
         # with its own exception type; to a caller they all mean the same thing.
-        raise AlgorithmLoadError(f"model arrays are malformed: {exc}") from exc
+        raise InternalError(
+            f"model arrays are malformed: {exc}", code="algorithm_load_error"
+        ) from exc

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from essaygrader.algorithms.base import CriterionClassifier, ModelData
-from essaygrader.errors import AlgorithmLoadError, UnknownAlgorithm
+from essaygrader.errors import InternalError, RequestError
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,14 @@ class AlgorithmRegistry:
         """Return ``algorithm_id`` if it is registered.
 
         Raises:
-            UnknownAlgorithm: It is not; the message lists the ids that are.
+            RequestError: ``unknown_algorithm``; it is not; the message lists the ids that are.
         """
         if algorithm_id not in self._specs:
-            raise UnknownAlgorithm(
+            raise RequestError(
                 f"unknown algorithm {algorithm_id!r}; registered: {', '.join(self.ids())}",
                 field=field,
                 algorithm_id=algorithm_id,
+                code="unknown_algorithm",
             )
         return algorithm_id
 
@@ -69,8 +70,9 @@ class AlgorithmRegistry:
         """Import and return the class registered under ``algorithm_id``.
 
         Raises:
-            UnknownAlgorithm: The id is not registered.
-            AlgorithmLoadError: The class path cannot be imported or is not a classifier.
+            RequestError: ``unknown_algorithm``; the id is not registered.
+            InternalError: ``algorithm_load_error``; the class path cannot be imported or is not
+                a classifier.
         """
         self.check(algorithm_id)
         if algorithm_id not in self._classes:
@@ -79,14 +81,16 @@ class AlgorithmRegistry:
             try:
                 cls = getattr(importlib.import_module(module_name), class_name)
             except (ImportError, AttributeError, ValueError) as exc:
-                raise AlgorithmLoadError(
+                raise InternalError(
                     f"algorithm {algorithm_id!r}: cannot import {path!r}: {exc}",
                     algorithm_id=algorithm_id,
+                    code="algorithm_load_error",
                 ) from exc
             if not (isinstance(cls, type) and issubclass(cls, CriterionClassifier)):
-                raise AlgorithmLoadError(
+                raise InternalError(
                     f"algorithm {algorithm_id!r}: {path!r} is not a CriterionClassifier",
                     algorithm_id=algorithm_id,
+                    code="algorithm_load_error",
                 )
             self._classes[algorithm_id] = cls
         return self._classes[algorithm_id]
@@ -100,14 +104,16 @@ class AlgorithmRegistry:
         """A fitted classifier of ``algorithm_id`` rebuilt from stored model data.
 
         Raises:
-            AlgorithmLoadError: The model was made by another algorithm or is malformed.
-            IncompatibleModel: The model's format version is not the class's.
+            InternalError: ``algorithm_load_error``; the model was made by another algorithm or
+                is malformed.
+            InternalError: ``incompatible_model``; the model's format version is not the class's.
         """
         cls = self.classifier_class(algorithm_id)
         if model.algorithm_id != cls.algorithm_id:
-            raise AlgorithmLoadError(
+            raise InternalError(
                 f"model was made by algorithm {model.algorithm_id!r}, "
                 f"not by {cls.algorithm_id!r} (registered as {algorithm_id!r})",
                 algorithm_id=algorithm_id,
+                code="algorithm_load_error",
             )
         return cls.from_model(model, **self._specs[algorithm_id].params)

@@ -48,10 +48,10 @@ class APIBase:
         self.task_queue = task_queue
 
 
-def page(offset: Any, limit: Any, error: type[RequestError]) -> tuple[int, int]:
+def page(offset: Any, limit: Any, code: str) -> tuple[int, int]:
     """Validate paging arguments: ``offset`` from 0, ``limit`` from 1 to ``MAX_PAGE``."""
     if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
-        raise error(f"must be an integer from 0 to {MAX_OFFSET}", field="offset")
+        raise RequestError(f"must be an integer from 0 to {MAX_OFFSET}", field="offset", code=code)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        raise error(f"must be an integer from 1 to {MAX_PAGE}", field="limit")
+        raise RequestError(f"must be an integer from 1 to {MAX_PAGE}", field="limit", code=code)
     return offset, limit

@@ -36,11 +36,7 @@ from essaygrader.domain.item import ItemKey
 from essaygrader.domain.submission import essay_text
 from essaygrader.domain.validation import require_id, require_mapping
 from essaygrader.domain.workflow import TaskType
-from essaygrader.errors import (
-    GradingInternalError,
-    GradingRequestError,
-    SubmissionNotFound,
-)
+from essaygrader.errors import NotFoundError, RequestError
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +61,9 @@ class GradingAPI(APIBase):
             ``scheduled`` or ``waiting``.
 
         Raises:
-            ItemNotFound: No such item.
-            GradingRequestError: An invalid field (empty or oversized essay, bad answer
+            NotFoundError: ``item_not_found``; no such item.
+            RequestError: ``grading_invalid``; an invalid field (empty or oversized essay, bad
+                answer
                 shape), named in the error.
         """
         return self._submit(
@@ -94,7 +91,7 @@ class GradingAPI(APIBase):
             One result per submission, in order, shaped as :meth:`submit`'s.
 
         Raises:
-            GradingRequestError: Naming the index and field of the first invalid one.
+            RequestError: ``grading_invalid``; naming the index and field of the first invalid one.
         """
         return self._submit(course_id, item_id, submissions, indexed=True, progress=progress)
 
@@ -109,19 +106,20 @@ class GradingAPI(APIBase):
     ) -> list[dict[str, Any]]:
         key = ItemKey.parse(course_id, item_id)
         if not isinstance(submissions, Sequence) or isinstance(submissions, str | bytes):
-            raise GradingRequestError("must be a list", field="submissions")
+            raise RequestError("must be a list", field="submissions", code="grading_invalid")
         if len(submissions) > MAX_BATCH_SUBMISSIONS:
-            raise GradingRequestError(
+            raise RequestError(
                 f"has {len(submissions):,} entries; send at most {MAX_BATCH_SUBMISSIONS:,} "
                 "per request",
                 field="submissions",
+                code="grading_invalid",
             )
         rows = [
             self._submission_fields(s, f"submissions[{i}]." if indexed else "")
             for i, s in enumerate(submissions)
         ]
         with (
-            internal_errors(GradingInternalError, f"storing submissions to item {key}"),
+            internal_errors("grading_internal_error", f"storing submissions to item {key}"),
             self.database.transaction() as session,
         ):
             item = find_item(session, key, lock="share")
@@ -165,17 +163,17 @@ class GradingAPI(APIBase):
         raw = require_mapping(
             raw,
             prefix.rstrip(".") or "submission",
-            GradingRequestError,
+            "grading_invalid",
             {"student_id", "answer", "external_id"},
         )
         external_id = raw.get("external_id")
         return {
             "student_id": require_id(
-                raw.get("student_id"), f"{prefix}student_id", GradingRequestError
+                raw.get("student_id"), f"{prefix}student_id", "grading_invalid"
             ),
             "external_id": None
             if external_id in (None, "")
-            else require_id(external_id, f"{prefix}external_id", GradingRequestError),
+            else require_id(external_id, f"{prefix}external_id", "grading_invalid"),
             "answer": raw.get("answer"),
             "text": essay_text(
                 raw.get("answer"), max_chars=self.settings.max_essay_chars, field=f"{prefix}answer"
@@ -186,18 +184,20 @@ class GradingAPI(APIBase):
         """A submission, its grading status and its latest assessment (or None).
 
         Raises:
-            SubmissionNotFound: No such submission.
+            NotFoundError: ``submission_not_found``; no such submission.
         """
-        uuid = require_id(submission_uuid, "submission_uuid", GradingRequestError)
+        uuid = require_id(submission_uuid, "submission_uuid", "grading_invalid")
         with (
-            internal_errors(GradingInternalError, f"reading submission {uuid}"),
+            internal_errors("grading_internal_error", f"reading submission {uuid}"),
             self.database.transaction(read_only=True) as session,
         ):
             submission = session.scalar(
                 select(SubmissionRecord).where(SubmissionRecord.uuid == uuid)
             )
             if submission is None:
-                raise SubmissionNotFound(f"no submission {uuid!r}", field="submission_uuid")
+                raise NotFoundError(
+                    f"no submission {uuid!r}", field="submission_uuid", code="submission_not_found"
+                )
             workflow = _latest_workflow(session, uuid)
             assessment = _latest_assessment(session, uuid)
             return {
@@ -217,7 +217,7 @@ class GradingAPI(APIBase):
         """The submission's newest AI assessment, or None while it is being graded.
 
         Raises:
-            SubmissionNotFound: No such submission.
+            NotFoundError: ``submission_not_found``; no such submission.
         """
         return self.get_submission(submission_uuid)["assessment"]  # type: ignore[no-any-return]
 
@@ -230,11 +230,11 @@ class GradingAPI(APIBase):
         """A grading workflow's status, attempts and error.
 
         Raises:
-            GradingWorkflowNotFound: No such workflow.
+            NotFoundError: ``grading_workflow_not_found``; no such workflow.
         """
-        uuid = require_id(workflow_uuid, "workflow_uuid", GradingRequestError)
+        uuid = require_id(workflow_uuid, "workflow_uuid", "grading_invalid")
         with (
-            internal_errors(GradingInternalError, f"reading grading workflow {uuid}"),
+            internal_errors("grading_internal_error", f"reading grading workflow {uuid}"),
             self.database.transaction(read_only=True) as session,
         ):
             return grading_workflow_json(find_grading_workflow(session, uuid))
@@ -264,9 +264,9 @@ class GradingAPI(APIBase):
             ``{"submissions": [...], "total": n, "offset": ..., "limit": ...}``.
         """
         key = ItemKey.parse(course_id, item_id)
-        offset, limit = page(offset, limit, GradingRequestError)
+        offset, limit = page(offset, limit, "grading_invalid")
         with (
-            internal_errors(GradingInternalError, f"listing submissions of item {key}"),
+            internal_errors("grading_internal_error", f"listing submissions of item {key}"),
             self.database.transaction(read_only=True) as session,
         ):
             find_item(session, key)
@@ -329,20 +329,26 @@ class GradingAPI(APIBase):
             course_ids: Leave out workflows of other courses too.
 
         Raises:
-            GradingRequestError: Unknown task type or too many ids.
+            RequestError: ``grading_invalid``; unknown task type or too many ids.
         """
         if task_type not in ("train", "grade"):
-            raise GradingRequestError(
-                f"unknown task type {task_type!r}; use train or grade", field="task_type"
+            raise RequestError(
+                f"unknown task type {task_type!r}; use train or grade",
+                field="task_type",
+                code="grading_invalid",
             )
         if len(workflow_uuids) > MAX_BATCH_SUBMISSIONS:
-            raise GradingRequestError(
-                f"at most {MAX_BATCH_SUBMISSIONS:,} ids per request", field="workflow_uuids"
+            raise RequestError(
+                f"at most {MAX_BATCH_SUBMISSIONS:,} ids per request",
+                field="workflow_uuids",
+                code="grading_invalid",
             )
         if isinstance(workflow_uuids, str | bytes):
-            raise GradingRequestError("must be a list of ids", field="workflow_uuids")
+            raise RequestError(
+                "must be a list of ids", field="workflow_uuids", code="grading_invalid"
+            )
         workflow_uuids = [
-            require_id(u, f"workflow_uuids[{i}]", GradingRequestError)
+            require_id(u, f"workflow_uuids[{i}]", "grading_invalid")
             for i, u in enumerate(workflow_uuids)
         ]
         model: Any = GradingWorkflowRecord if task_type == "grade" else TrainingWorkflowRecord
@@ -350,7 +356,7 @@ class GradingAPI(APIBase):
         scope = [] if course_ids is None else [model.course_id.in_(list(course_ids))]
         statuses = {}
         with (
-            internal_errors(GradingInternalError, "reading workflow statuses"),
+            internal_errors("grading_internal_error", "reading workflow statuses"),
             self.database.transaction(read_only=True) as session,
         ):
             for start in range(0, len(workflow_uuids), 500):
@@ -385,7 +391,9 @@ def _low_confidence(threshold: Any) -> Any:
         or not isinstance(threshold, int | float)
         or not 0.0 <= threshold <= 1.0
     ):
-        raise GradingRequestError("must be a number from 0 to 1", field="confidence_below")
+        raise RequestError(
+            "must be a number from 0 to 1", field="confidence_below", code="grading_invalid"
+        )
     parts = (
         select(AssessmentPartRecord.id)
         .join(AssessmentRecord, AssessmentRecord.uuid == AssessmentPartRecord.assessment_uuid)
@@ -415,7 +423,9 @@ def _filter_status(query: Any, status: str | None) -> Any:
         ],
     }
     if status not in conditions:
-        raise GradingRequestError(
-            f"unknown status {status!r}; use waiting, scheduled, failed or complete", field="status"
+        raise RequestError(
+            f"unknown status {status!r}; use waiting, scheduled, failed or complete",
+            field="status",
+            code="grading_invalid",
         )
     return query.where(*conditions[status])

@@ -28,11 +28,7 @@ from essaygrader.db.models import (
 from essaygrader.domain.item import ItemKey, check_rubric_change
 from essaygrader.domain.rubric import Rubric
 from essaygrader.domain.validation import require_id, require_text
-from essaygrader.errors import (
-    ItemExists,
-    ItemInternalError,
-    ItemRequestError,
-)
+from essaygrader.errors import ConflictError, RequestError
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +54,9 @@ class ItemsAPI(APIBase):
             min_qwk: Training fails its quality gate below this cross-validated QWK.
 
         Raises:
-            ItemRequestError: An invalid field, named in the error.
-            ItemExists: The item already exists; update it instead.
-            UnknownAlgorithm: ``algorithm_id`` is not registered.
+            RequestError: ``item_invalid``; an invalid field, named in the error.
+            ConflictError: ``item_exists``; the item already exists; update it instead.
+            RequestError: ``unknown_algorithm``; ``algorithm_id`` is not registered.
         """
         key = ItemKey.parse(course_id, item_id)
         parsed = Rubric.from_dict(rubric)
@@ -68,7 +64,7 @@ class ItemsAPI(APIBase):
             prompt=prompt, algorithm_id=algorithm_id, published=published, min_qwk=min_qwk
         )
         with (
-            internal_errors(ItemInternalError, f"creating item {key}"),
+            internal_errors("item_internal_error", f"creating item {key}"),
             self.database.transaction() as session,
         ):
             exists = session.scalar(
@@ -77,7 +73,11 @@ class ItemsAPI(APIBase):
                 )
             )
             if exists is not None:
-                raise ItemExists(f"item {key} already exists; update it instead", field="item_id")
+                raise ConflictError(
+                    f"item {key} already exists; update it instead",
+                    field="item_id",
+                    code="item_exists",
+                )
             item = ItemRecord(
                 course_id=key.course_id,
                 item_id=key.item_id,
@@ -106,9 +106,9 @@ class ItemsAPI(APIBase):
         (retrain) when it is not.
 
         Raises:
-            ItemNotFound: No such item.
-            ItemRequestError: An invalid field, named in the error.
-            RubricChangeRefused: The item is published and trained.
+            NotFoundError: ``item_not_found``; no such item.
+            RequestError: ``item_invalid``; an invalid field, named in the error.
+            ConflictError: ``rubric_change_refused``; the item is published and trained.
         """
         key = ItemKey.parse(course_id, item_id)
         parsed = None if rubric is UNSET else Rubric.from_dict(rubric)
@@ -124,7 +124,7 @@ class ItemsAPI(APIBase):
         }
         values = self._item_fields(**given)
         with (
-            internal_errors(ItemInternalError, f"updating item {key}"),
+            internal_errors("item_internal_error", f"updating item {key}"),
             self.database.transaction() as session,
         ):
             item = find_item(session, key, lock="update")
@@ -158,11 +158,11 @@ class ItemsAPI(APIBase):
         """An item and its rubric.
 
         Raises:
-            ItemNotFound: No such item.
+            NotFoundError: ``item_not_found``; no such item.
         """
         key = ItemKey.parse(course_id, item_id)
         with (
-            internal_errors(ItemInternalError, f"reading item {key}"),
+            internal_errors("item_internal_error", f"reading item {key}"),
             self.database.transaction(read_only=True) as session,
         ):
             return item_json(find_item(session, key))
@@ -181,16 +181,16 @@ class ItemsAPI(APIBase):
             course_id: Only this course's items.
             course_ids: Only items of these courses (combined with ``course_id``).
         """
-        offset, limit = page(offset, limit, ItemRequestError)
+        offset, limit = page(offset, limit, "item_invalid")
         query = select(ItemRecord)
         if course_id is not None:
             query = query.where(
-                ItemRecord.course_id == require_id(course_id, "course_id", ItemRequestError)
+                ItemRecord.course_id == require_id(course_id, "course_id", "item_invalid")
             )
         if course_ids is not None:
             query = query.where(ItemRecord.course_id.in_(_course_ids(course_ids)))
         with (
-            internal_errors(ItemInternalError, "listing items"),
+            internal_errors("item_internal_error", "listing items"),
             self.database.transaction(read_only=True) as session,
         ):
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -216,9 +216,9 @@ class ItemsAPI(APIBase):
         Returns:
             ``{"courses": [{"course_id": ..., "items": n}], "total": n, ...}``.
         """
-        offset, limit = page(offset, limit, ItemRequestError)
+        offset, limit = page(offset, limit, "item_invalid")
         with (
-            internal_errors(ItemInternalError, "listing courses"),
+            internal_errors("item_internal_error", "listing courses"),
             self.database.transaction(read_only=True) as session,
         ):
             counts = select(ItemRecord.course_id, func.count().label("items")).group_by(
@@ -245,25 +245,27 @@ class ItemsAPI(APIBase):
             require_text(
                 values["prompt"],
                 "prompt",
-                ItemRequestError,
+                "item_invalid",
                 max_chars=MAX_PROMPT_CHARS,
                 allow_empty=True,
             )
         if values.get("algorithm_id") is not None:
             self.algorithms.check(values["algorithm_id"])
         if "published" in values and not isinstance(values["published"], bool):
-            raise ItemRequestError("must be true or false", field="published")
+            raise RequestError("must be true or false", field="published", code="item_invalid")
         min_qwk = values.get("min_qwk")
         if min_qwk is not None and (
             isinstance(min_qwk, bool)
             or not isinstance(min_qwk, int | float)
             or not -1.0 <= min_qwk <= 1.0
         ):
-            raise ItemRequestError("must be a number between -1 and 1, or null", field="min_qwk")
+            raise RequestError(
+                "must be a number between -1 and 1, or null", field="min_qwk", code="item_invalid"
+            )
         return values
 
 
 def _course_ids(course_ids: Sequence[str]) -> list[str]:
     if isinstance(course_ids, str):
-        raise ItemRequestError("must be a list of course ids", field="course_ids")
-    return [require_id(c, f"course_ids[{i}]", ItemRequestError) for i, c in enumerate(course_ids)]
+        raise RequestError("must be a list of course ids", field="course_ids", code="item_invalid")
+    return [require_id(c, f"course_ids[{i}]", "item_invalid") for i, c in enumerate(course_ids)]

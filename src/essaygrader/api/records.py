@@ -23,26 +23,22 @@ from essaygrader.domain.assessment import Assessment, AssessmentPart
 from essaygrader.domain.item import ItemKey
 from essaygrader.domain.rubric import Rubric
 from essaygrader.domain.workflow import workflow_status
-from essaygrader.errors import (
-    EssayGraderError,
-    GradingWorkflowNotFound,
-    InternalError,
-    ItemNotFound,
-    TrainingWorkflowNotFound,
-)
+from essaygrader.errors import EssayGraderError, InternalError, NotFoundError
 
 _RUBRICS: dict[str, Rubric] = {}
 
 
 @contextmanager
-def internal_errors(error: type[InternalError], action: str) -> Iterator[None]:
-    """Turn database failures into ``error``, saying what was being done."""
+def internal_errors(code: str, action: str) -> Iterator[None]:
+    """Turn database failures into an internal error with ``code``, saying what was being done."""
     try:
         yield
     except EssayGraderError:
         raise
     except SQLAlchemyError as exc:
-        raise error(f"database error while {action}: {type(exc).__name__}: {exc}") from exc
+        raise InternalError(
+            f"database error while {action}: {type(exc).__name__}: {exc}", code=code
+        ) from exc
 
 
 def rubric_of(record: RubricRecord) -> Rubric:
@@ -73,7 +69,7 @@ def find_item(session: Session, key: ItemKey, *, lock: str | None = None) -> Ite
     """The item ``key``; ``lock`` is ``"share"`` or ``"update"`` to lock its row.
 
     Raises:
-        ItemNotFound: No such item.
+        NotFoundError: ``item_not_found``; no such item.
     """
     query = select(ItemRecord).where(
         ItemRecord.course_id == key.course_id, ItemRecord.item_id == key.item_id
@@ -82,11 +78,12 @@ def find_item(session: Session, key: ItemKey, *, lock: str | None = None) -> Ite
         query = query.with_for_update(read=lock == "share", of=ItemRecord)
     item = session.scalar(query)
     if item is None:
-        raise ItemNotFound(
+        raise NotFoundError(
             f"no item {key}; create it first",
             field="item_id",
             course_id=key.course_id,
             item_id=key.item_id,
+            code="item_not_found",
         )
     return item
 
@@ -116,8 +113,11 @@ def find_training_workflow(
     query = select(TrainingWorkflowRecord).where(TrainingWorkflowRecord.uuid == uuid)
     workflow = session.scalar(query.with_for_update(of=TrainingWorkflowRecord) if lock else query)
     if workflow is None:
-        raise TrainingWorkflowNotFound(
-            f"no training workflow {uuid!r}", field="workflow_uuid", workflow_uuid=uuid
+        raise NotFoundError(
+            f"no training workflow {uuid!r}",
+            field="workflow_uuid",
+            workflow_uuid=uuid,
+            code="training_workflow_not_found",
         )
     return workflow
 
@@ -128,8 +128,11 @@ def find_grading_workflow(
     query = select(GradingWorkflowRecord).where(GradingWorkflowRecord.uuid == uuid)
     workflow = session.scalar(query.with_for_update(of=GradingWorkflowRecord) if lock else query)
     if workflow is None:
-        raise GradingWorkflowNotFound(
-            f"no grading workflow {uuid!r}", field="workflow_uuid", workflow_uuid=uuid
+        raise NotFoundError(
+            f"no grading workflow {uuid!r}",
+            field="workflow_uuid",
+            workflow_uuid=uuid,
+            code="grading_workflow_not_found",
         )
     return workflow
 

@@ -29,12 +29,7 @@ from essaygrader.db.models import (
 from essaygrader.domain.item import ItemKey
 from essaygrader.domain.validation import require_id
 from essaygrader.domain.workflow import TaskType
-from essaygrader.errors import (
-    GradingInternalError,
-    GradingRequestError,
-    ReschedulingInternalError,
-    ReschedulingRequestError,
-)
+from essaygrader.errors import RequestError
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +53,17 @@ class ReschedulingAPI(APIBase):
             ``{"training_scheduled": n, "grading_scheduled": n, "grading_waiting": n}``.
 
         Raises:
-            ReschedulingRequestError: Unknown task type.
-            ItemNotFound: No such item.
+            RequestError: ``rescheduling_invalid``; unknown task type.
+            NotFoundError: ``item_not_found``; no such item.
         """
         if task_type not in ("train", "grade", "all"):
-            raise ReschedulingRequestError(
-                f"unknown task type {task_type!r}; use train, grade or all", field="task_type"
+            raise RequestError(
+                f"unknown task type {task_type!r}; use train, grade or all",
+                field="task_type",
+                code="rescheduling_invalid",
             )
         if item_id is None:
-            course = require_id(course_id, "course_id", ReschedulingRequestError)
+            course = require_id(course_id, "course_id", "rescheduling_invalid")
             where = f"course {course}"
         else:
             key = ItemKey.parse(course_id, item_id)
@@ -75,7 +72,7 @@ class ReschedulingAPI(APIBase):
         grading: list[str] = []
         waiting = 0
         with (
-            internal_errors(ReschedulingInternalError, f"rescheduling {where}"),
+            internal_errors("rescheduling_internal_error", f"rescheduling {where}"),
             self.database.transaction() as session,
         ):
             if item_id is None:
@@ -125,25 +122,27 @@ class ReschedulingAPI(APIBase):
         when that is given. Queue lengths and workers are those of the whole service.
 
         Raises:
-            ItemNotFound: The item does not exist.
-            GradingRequestError: An item without its course, or an invalid id.
+            NotFoundError: ``item_not_found``; the item does not exist.
+            RequestError: ``grading_invalid``; an item without its course, or an invalid id.
         """
         key = None
         courses: list[str] | None = None
         if item_id is not None:
             key = ItemKey.parse(course_id, item_id)
         elif course_id is not None:
-            courses = [require_id(course_id, "course_id", GradingRequestError)]
+            courses = [require_id(course_id, "course_id", "grading_invalid")]
         if course_ids is not None:
             if isinstance(course_ids, str):
-                raise GradingRequestError("must be a list of course ids", field="course_ids")
+                raise RequestError(
+                    "must be a list of course ids", field="course_ids", code="grading_invalid"
+                )
             allowed = [
-                require_id(c, f"course_ids[{i}]", GradingRequestError)
+                require_id(c, f"course_ids[{i}]", "grading_invalid")
                 for i, c in enumerate(course_ids)
             ]
             courses = allowed if courses is None else [c for c in courses if c in allowed]
         with (
-            internal_errors(GradingInternalError, "reading the backlog"),
+            internal_errors("grading_internal_error", "reading the backlog"),
             self.database.transaction(read_only=True) as session,
         ):
             result = backlog_status(

@@ -22,7 +22,6 @@ from essaygrader.db.models import (
     RubricRecord,
     TrainingWorkflowRecord,
 )
-from essaygrader.errors import GradingInternalError
 
 # Seconds; grading takes seconds to minutes, training minutes to an hour.
 DURATION_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200)
@@ -39,7 +38,7 @@ class StatisticsAPI(APIBase):
             "attempts": {type: n}, "classifier_sets": [...], "queues": {name: n}}``.
         """
         with (
-            internal_errors(GradingInternalError, "reading statistics"),
+            internal_errors("grading_internal_error", "reading statistics"),
             self.database.transaction(read_only=True) as session,
         ):
             result = backlog_status(

@@ -20,12 +20,7 @@ from essaygrader.db.models import ApiTokenRecord, utcnow
 from essaygrader.db.session import Database
 from essaygrader.domain.access import Principal, Role, parse_courses, parse_role
 from essaygrader.domain.validation import require_id
-from essaygrader.errors import (
-    AccessInternalError,
-    AccessRequestError,
-    AuthenticationRequired,
-    TokenNotFound,
-)
+from essaygrader.errors import ForbiddenError, NotFoundError, RequestError
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +49,19 @@ class AccessTokensAPI:
         """Create a token; the result's ``token`` is the only time it is shown.
 
         Raises:
-            AccessRequestError: An invalid name, role or course list, naming the field.
+            RequestError: ``access_invalid``; an invalid name, role or course list, naming the
+                field.
         """
-        name = require_id(name, "name", AccessRequestError)
+        name = require_id(name, "name", "access_invalid")
         if len(name) > MAX_NAME_CHARS:
-            raise AccessRequestError(f"must be at most {MAX_NAME_CHARS} characters", field="name")
+            raise RequestError(
+                f"must be at most {MAX_NAME_CHARS} characters", field="name", code="access_invalid"
+            )
         parsed_role = parse_role(role)
         parsed_courses = parse_courses(parsed_role, courses)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with (
-            internal_errors(AccessInternalError, "creating a token"),
+            internal_errors("access_internal_error", "creating a token"),
             self.database.transaction() as session,
         ):
             record = ApiTokenRecord(
@@ -84,7 +82,7 @@ class AccessTokensAPI:
         if not include_revoked:
             query = query.where(ApiTokenRecord.revoked_at.is_(None))
         with (
-            internal_errors(AccessInternalError, "listing tokens"),
+            internal_errors("access_internal_error", "listing tokens"),
             self.database.transaction(read_only=True) as session,
         ):
             return [_token_json(record) for record in session.scalars(query)]
@@ -92,7 +90,7 @@ class AccessTokensAPI:
     def has_tokens(self) -> bool:
         """Whether any token was ever created (revoked ones count)."""
         with (
-            internal_errors(AccessInternalError, "reading tokens"),
+            internal_errors("access_internal_error", "reading tokens"),
             self.database.transaction(read_only=True) as session,
         ):
             return session.scalar(select(ApiTokenRecord.uuid).limit(1)) is not None
@@ -101,16 +99,18 @@ class AccessTokensAPI:
         """Revoke a token at once; revoking twice keeps the first revocation time.
 
         Raises:
-            TokenNotFound: No token has this id.
+            NotFoundError: ``token_not_found``; no token has this id.
         """
-        uuid = require_id(token_uuid, "token_uuid", AccessRequestError)
+        uuid = require_id(token_uuid, "token_uuid", "access_invalid")
         with (
-            internal_errors(AccessInternalError, f"revoking token {uuid}"),
+            internal_errors("access_internal_error", f"revoking token {uuid}"),
             self.database.transaction() as session,
         ):
             record = session.get(ApiTokenRecord, uuid)
             if record is None:
-                raise TokenNotFound(f"no token {uuid!r}", field="token_uuid")
+                raise NotFoundError(
+                    f"no token {uuid!r}", field="token_uuid", code="token_not_found"
+                )
             if record.revoked_at is None:
                 record.revoked_at = utcnow()
             session.flush()
@@ -120,24 +120,27 @@ class AccessTokensAPI:
         """The principal holding ``token``.
 
         Raises:
-            AuthenticationRequired: No token, an unknown one or a revoked one; the
+            ForbiddenError: ``unauthenticated``; no token, an unknown one or a revoked one; the
                 message does not say which, so it tells a guesser nothing.
         """
         if not token:
-            raise AuthenticationRequired(
-                "this request needs an API token: send 'Authorization: Bearer <token>'"
+            raise ForbiddenError(
+                "this request needs an API token: send 'Authorization: Bearer <token>'",
+                code="unauthenticated",
             )
         if len(token) > MAX_TOKEN_CHARS:
-            raise AuthenticationRequired("the API token is invalid or was revoked")
+            raise ForbiddenError("the API token is invalid or was revoked", code="unauthenticated")
         with (
-            internal_errors(AccessInternalError, "checking a token"),
+            internal_errors("access_internal_error", "checking a token"),
             self.database.transaction(read_only=True) as session,
         ):
             record = session.scalar(
                 select(ApiTokenRecord).where(ApiTokenRecord.token_sha256 == token_digest(token))
             )
             if record is None or record.revoked_at is not None:
-                raise AuthenticationRequired("the API token is invalid or was revoked")
+                raise ForbiddenError(
+                    "the API token is invalid or was revoked", code="unauthenticated"
+                )
             return Principal(
                 token_uuid=record.uuid,
                 name=record.name,

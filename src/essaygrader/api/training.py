@@ -35,10 +35,7 @@ from essaygrader.domain.training import (
 )
 from essaygrader.domain.validation import require_id
 from essaygrader.domain.workflow import TaskType
-from essaygrader.errors import (
-    TrainingInternalError,
-    TrainingRequestError,
-)
+from essaygrader.errors import RequestError
 
 log = logging.getLogger(__name__)
 
@@ -64,15 +61,16 @@ class TrainingAPI(APIBase):
             ``{"training_workflow_uuid": ..., "algorithm_id": ..., "warnings": [...]}``.
 
         Raises:
-            ItemNotFound: No such item.
-            TrainingRequestError: Invalid examples, naming the example index and field.
-            UnknownAlgorithm: The algorithm is not registered.
+            NotFoundError: ``item_not_found``; no such item.
+            RequestError: ``training_invalid``; invalid examples, naming the example index and
+                field.
+            RequestError: ``unknown_algorithm``; the algorithm is not registered.
         """
         key = ItemKey.parse(course_id, item_id)
         if algorithm_id is not None:
             self.algorithms.check(algorithm_id)
         with (
-            internal_errors(TrainingInternalError, f"starting training of item {key}"),
+            internal_errors("training_internal_error", f"starting training of item {key}"),
             self.database.transaction() as session,
         ):
             item = find_item(session, key)
@@ -114,11 +112,11 @@ class TrainingAPI(APIBase):
         """A training workflow's status, attempts, error and progress.
 
         Raises:
-            TrainingWorkflowNotFound: No such workflow.
+            NotFoundError: ``training_workflow_not_found``; no such workflow.
         """
-        uuid = require_id(workflow_uuid, "workflow_uuid", TrainingRequestError)
+        uuid = require_id(workflow_uuid, "workflow_uuid", "training_invalid")
         with (
-            internal_errors(TrainingInternalError, f"reading training workflow {uuid}"),
+            internal_errors("training_internal_error", f"reading training workflow {uuid}"),
             self.database.transaction(read_only=True) as session,
         ):
             return training_workflow_json(find_training_workflow(session, uuid))
@@ -131,7 +129,7 @@ class TrainingAPI(APIBase):
         """The classifier set that grades the item now, with its quality metrics, or None."""
         key = ItemKey.parse(course_id, item_id)
         with (
-            internal_errors(TrainingInternalError, f"reading classifiers of item {key}"),
+            internal_errors("training_internal_error", f"reading classifiers of item {key}"),
             self.database.transaction(read_only=True) as session,
         ):
             item = find_item(session, key)
@@ -150,12 +148,12 @@ class TrainingAPI(APIBase):
             ``current_uuid`` names the set that grades the item now.
 
         Raises:
-            ItemNotFound: No such item.
+            NotFoundError: ``item_not_found``; no such item.
         """
         key = ItemKey.parse(course_id, item_id)
-        offset, limit = page(offset, limit, TrainingRequestError)
+        offset, limit = page(offset, limit, "training_invalid")
         with (
-            internal_errors(TrainingInternalError, f"listing classifier sets of item {key}"),
+            internal_errors("training_internal_error", f"listing classifier sets of item {key}"),
             self.database.transaction(read_only=True) as session,
         ):
             item = find_item(session, key)
@@ -190,12 +188,12 @@ class TrainingAPI(APIBase):
         """An item's training workflows, newest first: ``{"training_workflows": [...], ...}``.
 
         Raises:
-            ItemNotFound: No such item.
+            NotFoundError: ``item_not_found``; no such item.
         """
         key = ItemKey.parse(course_id, item_id)
-        offset, limit = page(offset, limit, TrainingRequestError)
+        offset, limit = page(offset, limit, "training_invalid")
         with (
-            internal_errors(TrainingInternalError, f"listing training of item {key}"),
+            internal_errors("training_internal_error", f"listing training of item {key}"),
             self.database.transaction(read_only=True) as session,
         ):
             find_item(session, key)
@@ -236,11 +234,11 @@ class TrainingAPI(APIBase):
             "warnings": [...]}``; ``index`` is None for an error about the whole set.
 
         Raises:
-            ItemNotFound: No such item.
+            NotFoundError: ``item_not_found``; no such item.
         """
         key = ItemKey.parse(course_id, item_id)
         with (
-            internal_errors(TrainingInternalError, f"reading item {key}"),
+            internal_errors("training_internal_error", f"reading item {key}"),
             self.database.transaction(read_only=True) as session,
         ):
             rubric = rubric_of(find_item(session, key).rubric)
@@ -248,14 +246,14 @@ class TrainingAPI(APIBase):
             # The whole list is wrong: let the full parser say how, once.
             try:
                 parse_examples(examples, rubric, max_chars=self.settings.max_essay_chars)
-            except TrainingRequestError as exc:
+            except RequestError as exc:
                 return _check_result(examples, [_error(None, exc)], [])
         parsed: list[TrainingExample] = []
         errors: list[dict[str, Any]] = []
         for index, example in enumerate(examples):
             try:
                 parsed += parse_examples([example], rubric, max_chars=self.settings.max_essay_chars)
-            except TrainingRequestError as exc:
+            except RequestError as exc:
                 errors.append(_error(index, exc))
                 if len(errors) >= MAX_REPORTED_ERRORS:
                     break
@@ -268,12 +266,12 @@ class TrainingAPI(APIBase):
                     min_examples=self.settings.min_training_examples,
                     warn_below=self.settings.warn_training_examples,
                 )
-            except TrainingRequestError as exc:
+            except RequestError as exc:
                 errors.append(_error(None, exc))
         return _check_result(examples, errors, warnings)
 
 
-def _error(index: int | None, exc: TrainingRequestError) -> dict[str, Any]:
+def _error(index: int | None, exc: RequestError) -> dict[str, Any]:
     field = exc.field or "examples"
     if index is not None:
         # Each example was parsed alone, as examples[0]; give it back its place.

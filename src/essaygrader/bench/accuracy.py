@@ -129,7 +129,7 @@ def run_accuracy(
 
     Raises:
         BenchmarkDataError: The data is missing or malformed.
-        UnknownAlgorithm: An algorithm id is not registered.
+        RequestError: ``unknown_algorithm``; an algorithm id is not registered.
     """
     registry = registry or AlgorithmRegistry()
     for algorithm_id in algorithms:

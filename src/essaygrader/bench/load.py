@@ -31,7 +31,7 @@ from essaygrader.bench import workload
 from essaygrader.bench.workers import CpuSample, WorkerFleet
 from essaygrader.config import ENV_PREFIX, Settings, mask_url
 from essaygrader.db.models import GradingWorkflowRecord
-from essaygrader.errors import ConfigurationError, InternalError
+from essaygrader.errors import InternalError
 from essaygrader.queues.celery_app import broker_kind
 from essaygrader.runtime import Runtime
 
@@ -95,16 +95,17 @@ def settings_for(plan: LoadPlan, base: Settings, data_dir: Path) -> Settings:
     """The settings of the benchmark's processes.
 
     Raises:
-        ConfigurationError: The broker named does not belong to the engine.
+        InternalError: ``configuration_error``; the broker named does not belong to the engine.
     """
     if plan.engine == "embedded":
         return base.with_overrides(data_dir=data_dir, database_url="", broker_url="")
     broker = plan.broker_url or base.broker_url
     if broker_kind(broker) != _BROKER_KIND[plan.engine]:
-        raise ConfigurationError(
+        raise InternalError(
             f"engine {plan.engine} needs a {plan.engine} broker: give --broker-url or set "
             f"{ENV_PREFIX}BROKER_URL (now {mask_url(broker) or 'the embedded broker'!r})",
             field="broker_url",
+            code="configuration_error",
         )
     database = plan.database_url if plan.database_url is not None else base.database_url
     return base.with_overrides(data_dir=data_dir, broker_url=broker, database_url=database)
@@ -124,14 +125,15 @@ def run_load(
     """Run the benchmark and return its figures.
 
     Raises:
-        ConfigurationError: Bad settings, or a database and broker that are not scratch.
+        InternalError: ``configuration_error``; bad settings, or a database and broker that are
+            not scratch.
         InternalError: Training failed, a worker stopped, or training or grading did not
             finish within the timeout.
     """
     data_dir = Path(tempfile.mkdtemp(prefix="essaygrader-bench-"))
     try:
         settings = settings_for(plan, base, data_dir)
-    except ConfigurationError:
+    except InternalError:
         data_dir.rmdir()
         raise
     runtime = Runtime(settings)
@@ -193,14 +195,16 @@ def _worker_env(settings: Settings) -> dict[str, str]:
 def _refuse_busy(runtime: Runtime) -> None:
     status = runtime.client.status()
     if status["workers"]:
-        raise ConfigurationError(
+        raise InternalError(
             f"{len(status['workers'])} worker(s) already consume this database's tasks; "
-            "run the benchmark on a scratch database and broker"
+            "run the benchmark on a scratch database and broker",
+            code="configuration_error",
         )
     waiting = {q: n for q, n in status["queues"].items() if n}
     if waiting:
-        raise ConfigurationError(
-            f"tasks are waiting in the broker ({waiting}); run the benchmark on a scratch broker"
+        raise InternalError(
+            f"tasks are waiting in the broker ({waiting}); run the benchmark on a scratch broker",
+            code="configuration_error",
         )
 
 

@@ -83,7 +83,7 @@ def run_memory(
 
     Raises:
         BenchmarkDataError: The data is missing or malformed.
-        UnknownAlgorithm: ``algorithm_id`` is not registered.
+        RequestError: ``unknown_algorithm``; ``algorithm_id`` is not registered.
         RuntimeError: The measuring process failed.
     """
     registry = registry or AlgorithmRegistry()

@@ -18,7 +18,7 @@ from pathlib import Path
 from essaygrader.algorithms.registry import AlgorithmSpec
 from essaygrader.bench.accuracy import RubricScorer, RubricTrainer
 from essaygrader.config import Settings
-from essaygrader.errors import AlgorithmTrainingError
+from essaygrader.errors import InternalError
 from essaygrader.queues.inprocess import InProcessTaskQueue
 from essaygrader.runtime import Runtime
 
@@ -73,7 +73,10 @@ def train_rubric_through_pipeline(
         workflow = api.get_training_workflow(uuid)
         if workflow["status"] != "complete":
             runtime.close()
-            raise AlgorithmTrainingError(f"benchmark training failed: {workflow['last_error']}")
+            raise InternalError(
+                f"benchmark training failed: {workflow['last_error']}",
+                code="algorithm_training_error",
+            )
 
         def score(essays: list[str]) -> dict[str, list[int]]:
             submitted = api.submit_many(

@@ -57,7 +57,7 @@ def run_training_times(
 
     Raises:
         BenchmarkDataError: The data is missing, malformed, or has fewer essays.
-        UnknownAlgorithm: ``algorithm_id`` is not registered.
+        RequestError: ``unknown_algorithm``; ``algorithm_id`` is not registered.
     """
     registry = registry or AlgorithmRegistry()
     # A worker imports an algorithm's libraries once, not per training task: import them

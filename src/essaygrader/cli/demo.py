@@ -17,7 +17,7 @@ from essaygrader.cli.waiting import (
     wait_for_training,
     worker_available,
 )
-from essaygrader.errors import ConfigurationError, ItemExists
+from essaygrader.errors import ConflictError, InternalError
 from essaygrader.runtime import Runtime
 
 COURSE_ID = "demo-course"
@@ -30,8 +30,9 @@ def find_examples() -> Path:
         folder = base / "examples" / "demo"
         if (folder / "rubric.json").is_file():
             return folder
-    raise ConfigurationError(
-        "cannot find examples/demo; run from the project's folder or pass --examples"
+    raise InternalError(
+        "cannot find examples/demo; run from the project's folder or pass --examples",
+        code="configuration_error",
     )
 
 
@@ -64,7 +65,7 @@ def put_example_item(client: GradingClient, example: Example) -> bool:
     """
     try:
         client.create_item(COURSE_ID, ITEM_ID, example.rubric, prompt=example.prompt)
-    except ItemExists:
+    except ConflictError:
         client.update_item(COURSE_ID, ITEM_ID, rubric=example.rubric, prompt=example.prompt)
         return False
     return True

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from essaygrader.domain import tables
-from essaygrader.errors import EssayGraderError, InputFileError
+from essaygrader.errors import EssayGraderError, RequestError
 
 __all__ = [
-    "InputFileError",
     "locate",
     "read_essays",
     "read_examples",
@@ -31,7 +30,9 @@ def read_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputFileError(f"cannot read {path}: {exc.strerror}", field=str(path)) from exc
+        raise RequestError(
+            f"cannot read {path}: {exc.strerror}", field=str(path), code="input_file_invalid"
+        ) from exc
     return tables.decode_text(data, str(path))
 
 
@@ -41,8 +42,10 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputFileError(
-            f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", field=str(path)
+        raise RequestError(
+            f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+            field=str(path),
+            code="input_file_invalid",
         ) from exc
 
 
@@ -52,7 +55,8 @@ def read_table(
     """Rows of a CSV (with a header) or JSONL file, as ``{column: text}``.
 
     Raises:
-        InputFileError: Unknown format, not UTF-8, malformed, a required column missing
+        RequestError: ``input_file_invalid``; unknown format, not UTF-8, malformed, a required
+            column missing
             or an unknown column present.
     """
     kind = tables.table_kind(path.name, str(path))

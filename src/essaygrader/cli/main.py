@@ -28,11 +28,7 @@ from essaygrader.cli.waiting import (
     wait_for_grading,
     wait_for_training,
 )
-from essaygrader.errors import (
-    EssayGraderError,
-    GradingWorkflowNotFound,
-    TrainingWorkflowNotFound,
-)
+from essaygrader.errors import EssayGraderError, NotFoundError
 from essaygrader.runtime import Runtime
 
 
@@ -282,12 +278,14 @@ def workflow(ctx: click.Context, workflow_uuid: str) -> None:
     client = client_of(ctx)
     try:
         found = client.get_training_workflow(workflow_uuid)
-    except TrainingWorkflowNotFound:
+    except NotFoundError:
         try:
             found = client.get_grading_workflow(workflow_uuid)
-        except GradingWorkflowNotFound as exc:
-            raise GradingWorkflowNotFound(
-                f"no training or grading workflow {workflow_uuid!r}", field="workflow_uuid"
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"no training or grading workflow {workflow_uuid!r}",
+                field="workflow_uuid",
+                code="grading_workflow_not_found",
             ) from exc
     click.echo(json.dumps(found, indent=2))
 

@@ -17,7 +17,7 @@ import click
 from essaygrader.cli.context import local_runtime
 from essaygrader.cli.demo import COURSE_ID, ITEM_ID, find_examples, put_example_item, read_example
 from essaygrader.cli.waiting import start_worker_process, stop_worker_process
-from essaygrader.errors import ConfigurationError
+from essaygrader.errors import InternalError
 from essaygrader.runtime import Runtime
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -137,7 +137,7 @@ def load_example_if_empty(runtime: Runtime) -> None:
         return
     try:
         example = read_example(find_examples())
-    except ConfigurationError:
+    except InternalError:
         click.echo("note: examples/demo not found; starting without the example item", err=True)
         return
     put_example_item(client, example)

@@ -25,18 +25,12 @@ from essaygrader.api.base import UNSET
 from essaygrader.domain.item import ItemKey
 from essaygrader.domain.validation import require_id
 from essaygrader.errors import (
-    AccessDenied,
-    AuthenticationRequired,
     ConflictError,
     EssayGraderError,
-    GradingRequestError,
+    ForbiddenError,
     InternalError,
-    ItemRequestError,
     NotFoundError,
-    PayloadTooLarge,
     RequestError,
-    ServiceUnreachable,
-    TrainingRequestError,
 )
 
 log = logging.getLogger(__name__)
@@ -98,9 +92,9 @@ class HttpClient:
         min_qwk: float | None = None,
     ) -> dict[str, Any]:
         """Create an item; see :meth:`AIGradingAPI.create_item`."""
-        course = _segment(course_id, "course_id", ItemRequestError)
+        course = _segment(course_id, "course_id", "item_invalid")
         body = {
-            "item_id": _addressable(item_id, "item_id", ItemRequestError),
+            "item_id": _addressable(item_id, "item_id", "item_invalid"),
             "rubric": rubric,
             "prompt": prompt,
             "algorithm_id": algorithm_id,
@@ -176,7 +170,7 @@ class HttpClient:
 
     def get_training_workflow(self, workflow_uuid: str) -> dict[str, Any]:
         """A training workflow's status, attempts, error and progress."""
-        uuid = _segment(workflow_uuid, "workflow_uuid", TrainingRequestError)
+        uuid = _segment(workflow_uuid, "workflow_uuid", "training_invalid")
         return self._object("GET", f"/workflows/training/{uuid}")
 
     def is_training_workflow_complete(self, workflow_uuid: str) -> bool:
@@ -223,7 +217,7 @@ class HttpClient:
             progress: Called once, with the number submitted, when the service answers.
         """
         if isinstance(submissions, str | bytes) or not isinstance(submissions, Sequence):
-            raise GradingRequestError("must be a list", field="submissions")
+            raise RequestError("must be a list", field="submissions", code="grading_invalid")
         path = _item(course_id, item_id, "/submissions/batch")
         results = self._call("POST", path, json={"submissions": list(submissions)})
         if not isinstance(results, list):
@@ -246,7 +240,7 @@ class HttpClient:
 
     def get_grading_workflow(self, workflow_uuid: str) -> dict[str, Any]:
         """A grading workflow's status, attempts and error."""
-        uuid = _segment(workflow_uuid, "workflow_uuid", GradingRequestError)
+        uuid = _segment(workflow_uuid, "workflow_uuid", "grading_invalid")
         return self._object("GET", f"/workflows/grading/{uuid}")
 
     def is_grading_workflow_complete(self, workflow_uuid: str) -> bool:
@@ -288,7 +282,7 @@ class HttpClient:
         """Queue unfinished work of an item (or of a whole course) again."""
         params = {"task_type": task_type}
         if item_id is None:
-            course = _segment(course_id, "course_id", ItemRequestError)
+            course = _segment(course_id, "course_id", "item_invalid")
             return self._object("POST", f"/courses/{course}/reschedule", params=params)
         return self._object("POST", _item(course_id, item_id, "/reschedule"), params=params)
 
@@ -322,8 +316,9 @@ class HttpClient:
                 method, url, json=json, params=query, headers=self._headers
             )
         except httpx.TransportError as exc:
-            raise ServiceUnreachable(
-                f"cannot reach essaygrader at {self.base_url}: {type(exc).__name__}: {exc}"
+            raise InternalError(
+                f"cannot reach essaygrader at {self.base_url}: {type(exc).__name__}: {exc}",
+                code="service_unreachable",
             ) from exc
         if response.status_code >= 400:
             raise error_from_response(response.status_code, _json_or_none(response))
@@ -333,46 +328,27 @@ class HttpClient:
 def error_from_response(status: int, body: Any) -> EssayGraderError:
     """The essaygrader error that an error response stands for.
 
-    The body's ``code`` picks the class, so a caller catches ``ItemNotFound`` from the
-    HTTP client exactly as from the in-process API; an unknown code falls back on the
-    status (404 is a ``NotFoundError``, other 4xx a ``RequestError``, 5xx an
-    ``InternalError``).
+    The status picks the kind (401 and 403 a ``ForbiddenError``, 404 a ``NotFoundError``,
+    409 a ``ConflictError``, other 4xx a ``RequestError``, 5xx an ``InternalError``) and
+    the body's ``code`` is kept, so a caller handles an error from the HTTP client exactly
+    as one from the in-process API.
     """
+    kind = _KIND_OF_STATUS.get(status) or (InternalError if status >= 500 else RequestError)
     if not isinstance(body, dict) or not isinstance(body.get("code"), str):
-        kind = InternalError if status >= 500 else RequestError
         return kind(f"essaygrader answered HTTP {status} without an error body")
     code, field = body["code"], body.get("field")
     message = str(body.get("message", ""))
     if field and message.startswith(f"{field}: "):
         message = message[len(field) + 2 :]
-    error_class = error_classes().get(code) or _class_for_status(status)
-    error = error_class(message, field=field if isinstance(field, str) else None)
-    if error.code != code:
-        error.code = code
-    return error
+    return kind(message, code=code, field=field if isinstance(field, str) else None)
 
 
-def error_classes() -> dict[str, type[EssayGraderError]]:
-    """Every error class by the code it defines."""
-    found: dict[str, type[EssayGraderError]] = {}
-    pending: list[type[EssayGraderError]] = [EssayGraderError]
-    while pending:
-        cls = pending.pop()
-        if "code" in cls.__dict__:
-            found.setdefault(cls.code, cls)
-        pending.extend(cls.__subclasses__())
-    return found
-
-
-def _class_for_status(status: int) -> type[EssayGraderError]:
-    by_status: dict[int, type[EssayGraderError]] = {
-        401: AuthenticationRequired,
-        403: AccessDenied,
-        404: NotFoundError,
-        409: ConflictError,
-        413: PayloadTooLarge,
-    }
-    return by_status.get(status) or (InternalError if status >= 500 else RequestError)
+_KIND_OF_STATUS: dict[int, type[EssayGraderError]] = {
+    401: ForbiddenError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+}
 
 
 def _json_or_none(response: httpx.Response) -> Any:
@@ -382,27 +358,28 @@ def _json_or_none(response: httpx.Response) -> Any:
         return None
 
 
-def _segment(value: Any, field: str, error: type[RequestError]) -> str:
+def _segment(value: Any, field: str, code: str) -> str:
     """An id checked as the in-process API would, encoded for a URL path."""
-    return quote(require_id(value, field, error), safe="")
+    return quote(require_id(value, field, code), safe="")
 
 
-def _addressable(value: Any, field: str, error: type[RequestError]) -> str:
-    text = require_id(value, field, error)
+def _addressable(value: Any, field: str, code: str) -> str:
+    text = require_id(value, field, code)
     if "/" in text or text in (".", ".."):
-        raise error(
+        raise RequestError(
             "must not contain '/' or be '.' or '..': the HTTP API could not address it",
             field=field,
+            code=code,
         )
     return text
 
 
 def _item(course_id: Any, item_id: Any, rest: str = "") -> str:
     key = ItemKey.parse(course_id, item_id)
-    course = quote(_addressable(key.course_id, "course_id", ItemRequestError), safe="")
-    item = quote(_addressable(key.item_id, "item_id", ItemRequestError), safe="")
+    course = quote(_addressable(key.course_id, "course_id", "item_invalid"), safe="")
+    item = quote(_addressable(key.item_id, "item_id", "item_invalid"), safe="")
     return f"/courses/{course}/items/{item}{rest}"
 
 
 def _submission(submission_uuid: Any, rest: str = "") -> str:
-    return f"/submissions/{_segment(submission_uuid, 'submission_uuid', GradingRequestError)}{rest}"
+    return f"/submissions/{_segment(submission_uuid, 'submission_uuid', 'grading_invalid')}{rest}"

@@ -25,7 +25,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from essaygrader.config import mask_url
-from essaygrader.errors import ConfigurationError
+from essaygrader.errors import InternalError
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,10 @@ class Database:
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
-            raise ConfigurationError(
-                f"invalid database URL {mask_url(url)!r}", field="database_url"
+            raise InternalError(
+                f"invalid database URL {mask_url(url)!r}",
+                field="database_url",
+                code="configuration_error",
             ) from exc
         backend = parsed.get_backend_name()
         if backend == "sqlite":
@@ -76,9 +78,10 @@ class Database:
                 connect_args={"application_name": application_name},
             )
         else:
-            raise ConfigurationError(
+            raise InternalError(
                 f"unsupported database {backend!r}; use sqlite or postgresql",
                 field="database_url",
+                code="configuration_error",
             )
         self.url = parsed
         self._read_engine = self.engine.execution_options(**{_READ_ONLY: True})

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from essaygrader.domain.validation import require_id
-from essaygrader.errors import AccessRequestError
+from essaygrader.errors import RequestError
 
 MAX_TOKEN_COURSES = 1000
 
@@ -59,13 +59,15 @@ def parse_role(value: Any) -> Role:
     """A role by name.
 
     Raises:
-        AccessRequestError: Not one of the roles, naming ``role``.
+        RequestError: ``access_invalid``; not one of the roles, naming ``role``.
     """
     try:
         return Role(value)
     except ValueError as exc:
-        raise AccessRequestError(
-            f"unknown role {value!r}; use {', '.join(r.value for r in Role)}", field="role"
+        raise RequestError(
+            f"unknown role {value!r}; use {', '.join(r.value for r in Role)}",
+            field="role",
+            code="access_invalid",
         ) from exc
 
 
@@ -73,21 +75,28 @@ def parse_courses(role: Role, courses: Iterable[Any]) -> list[str]:
     """The courses of a new token, checked against its role, sorted and without repeats.
 
     Raises:
-        AccessRequestError: A scoped role without courses, an unscoped one with some, or
+        RequestError: ``access_invalid``; a scoped role without courses, an unscoped one with
+            some, or
             an invalid course id, naming ``courses``.
     """
     parsed = sorted(
-        {require_id(c, f"courses[{i}]", AccessRequestError) for i, c in enumerate(courses)}
+        {require_id(c, f"courses[{i}]", "access_invalid") for i, c in enumerate(courses)}
     )
     if role.scoped and not parsed:
-        raise AccessRequestError(f"{role.value} tokens need at least one course", field="courses")
+        raise RequestError(
+            f"{role.value} tokens need at least one course", field="courses", code="access_invalid"
+        )
     if not role.scoped and parsed:
-        raise AccessRequestError(
-            f"{role.value} tokens are not limited to courses; give none", field="courses"
+        raise RequestError(
+            f"{role.value} tokens are not limited to courses; give none",
+            field="courses",
+            code="access_invalid",
         )
     if len(parsed) > MAX_TOKEN_COURSES:
-        raise AccessRequestError(
-            f"names {len(parsed)} courses; the limit is {MAX_TOKEN_COURSES}", field="courses"
+        raise RequestError(
+            f"names {len(parsed)} courses; the limit is {MAX_TOKEN_COURSES}",
+            field="courses",
+            code="access_invalid",
         )
     return parsed
 

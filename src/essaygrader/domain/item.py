@@ -7,7 +7,7 @@ from typing import Any
 
 from essaygrader.domain.rubric import Rubric
 from essaygrader.domain.validation import require_id
-from essaygrader.errors import ItemRequestError, RubricChangeRefused
+from essaygrader.errors import ConflictError
 
 
 @dataclass(frozen=True)
@@ -20,11 +20,11 @@ class ItemKey:
         """Validate both ids.
 
         Raises:
-            ItemRequestError: Naming ``course_id`` or ``item_id``.
+            RequestError: ``item_invalid``; naming ``course_id`` or ``item_id``.
         """
         return cls(
-            require_id(course_id, "course_id", ItemRequestError),
-            require_id(item_id, "item_id", ItemRequestError),
+            require_id(course_id, "course_id", "item_invalid"),
+            require_id(item_id, "item_id", "item_invalid"),
         )
 
     def __str__(self) -> str:
@@ -43,15 +43,17 @@ def check_rubric_change(
         Warnings for the caller; a retraining warning when the change is accepted.
 
     Raises:
-        RubricChangeRefused: The item is published and trained, and the structure changed.
+        ConflictError: ``rubric_change_refused``; the item is published and trained, and the
+            structure changed.
     """
     if not has_classifiers or old.structure_hash == new.structure_hash:
         return []
     if published:
-        raise RubricChangeRefused(
+        raise ConflictError(
             f"item {key} is published and has trained classifiers, so its rubric's criteria, "
             "options and points cannot change; create a new item instead",
             field="rubric",
+            code="rubric_change_refused",
         )
     return [
         f"item {key}: the rubric's criteria, options or points changed, so its classifiers "

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from essaygrader.domain.validation import require_int, require_mapping, require_text
-from essaygrader.errors import ItemRequestError
+from essaygrader.errors import RequestError
 
 MAX_NAME_CHARS = 100
 MAX_PROSE_CHARS = 10_000
@@ -77,17 +77,20 @@ class Rubric:
         """Parse and validate a rubric in its JSON shape.
 
         Raises:
-            ItemRequestError: Naming the first invalid field, e.g.
+            RequestError: ``item_invalid``; naming the first invalid field, e.g.
                 ``rubric.criteria[1].options[0].points``.
         """
-        data = require_mapping(data, field, ItemRequestError, {"criteria"})
+        data = require_mapping(data, field, "item_invalid", {"criteria"})
         raw_criteria = data.get("criteria")
         if not isinstance(raw_criteria, list) or not raw_criteria:
-            raise ItemRequestError("must be a non-empty list", field=f"{field}.criteria")
+            raise RequestError(
+                "must be a non-empty list", field=f"{field}.criteria", code="item_invalid"
+            )
         if len(raw_criteria) > MAX_CRITERIA:
-            raise ItemRequestError(
+            raise RequestError(
                 f"has {len(raw_criteria)} criteria; the limit is {MAX_CRITERIA}",
                 field=f"{field}.criteria",
+                code="item_invalid",
             )
         criteria = tuple(
             _criterion(raw, f"{field}.criteria[{i}]") for i, raw in enumerate(raw_criteria)
@@ -95,15 +98,17 @@ class Rubric:
         seen: set[str] = set()
         for i, criterion in enumerate(criteria):
             if criterion.name in seen:
-                raise ItemRequestError(
+                raise RequestError(
                     f"duplicate criterion name {criterion.name!r}",
                     field=f"{field}.criteria[{i}].name",
+                    code="item_invalid",
                 )
             seen.add(criterion.name)
         if not any(c.is_scored for c in criteria):
-            raise ItemRequestError(
+            raise RequestError(
                 "at least one criterion needs options to be graded; all are feedback-only",
                 field=f"{field}.criteria",
+                code="item_invalid",
             )
         return cls(criteria)
 
@@ -133,65 +138,70 @@ class Rubric:
 
 
 def _criterion(raw: Any, field: str) -> Criterion:
-    raw = require_mapping(raw, field, ItemRequestError, {"name", "prompt", "options"})
-    name = require_text(
-        raw.get("name"), f"{field}.name", ItemRequestError, max_chars=MAX_NAME_CHARS
-    )
+    raw = require_mapping(raw, field, "item_invalid", {"name", "prompt", "options"})
+    name = require_text(raw.get("name"), f"{field}.name", "item_invalid", max_chars=MAX_NAME_CHARS)
     prompt = require_text(
         raw.get("prompt", ""),
         f"{field}.prompt",
-        ItemRequestError,
+        "item_invalid",
         max_chars=MAX_PROSE_CHARS,
         allow_empty=True,
     )
     raw_options = raw.get("options", [])
     if not isinstance(raw_options, list):
-        raise ItemRequestError(
-            "must be a list (empty for a feedback-only criterion)", field=f"{field}.options"
+        raise RequestError(
+            "must be a list (empty for a feedback-only criterion)",
+            field=f"{field}.options",
+            code="item_invalid",
         )
     if len(raw_options) > MAX_OPTIONS:
-        raise ItemRequestError(
-            f"has {len(raw_options)} options; the limit is {MAX_OPTIONS}", field=f"{field}.options"
+        raise RequestError(
+            f"has {len(raw_options)} options; the limit is {MAX_OPTIONS}",
+            field=f"{field}.options",
+            code="item_invalid",
         )
     options = tuple(_option(o, f"{field}.options[{i}]") for i, o in enumerate(raw_options))
     names: set[str] = set()
     points: set[int] = set()
     for i, option in enumerate(options):
         if option.name in names:
-            raise ItemRequestError(
+            raise RequestError(
                 f"duplicate option name {option.name!r} in criterion {name!r}",
                 field=f"{field}.options[{i}].name",
+                code="item_invalid",
             )
         if option.points in points:
-            raise ItemRequestError(
+            raise RequestError(
                 f"duplicate points {option.points} in criterion {name!r}; "
                 "option points must be unique within a criterion",
                 field=f"{field}.options[{i}].points",
+                code="item_invalid",
             )
         names.add(option.name)
         points.add(option.points)
     if len(options) == 1:
-        raise ItemRequestError(
+        raise RequestError(
             f"criterion {name!r} has one option; give it two or more, or none for feedback only",
             field=f"{field}.options",
+            code="item_invalid",
         )
     return Criterion(name=name, prompt=prompt, options=options)
 
 
 def _option(raw: Any, field: str) -> Option:
-    raw = require_mapping(raw, field, ItemRequestError, {"name", "points", "explanation"})
-    name = require_text(
-        raw.get("name"), f"{field}.name", ItemRequestError, max_chars=MAX_NAME_CHARS
-    )
-    points = require_int(raw.get("points"), f"{field}.points", ItemRequestError)
+    raw = require_mapping(raw, field, "item_invalid", {"name", "points", "explanation"})
+    name = require_text(raw.get("name"), f"{field}.name", "item_invalid", max_chars=MAX_NAME_CHARS)
+    points = require_int(raw.get("points"), f"{field}.points", "item_invalid")
     if not 0 <= points <= MAX_POINTS:
-        raise ItemRequestError(
-            f"must be from 0 to {MAX_POINTS:,}, not {points}", field=f"{field}.points"
+        raise RequestError(
+            f"must be from 0 to {MAX_POINTS:,}, not {points}",
+            field=f"{field}.points",
+            code="item_invalid",
         )
     explanation = require_text(
         raw.get("explanation", ""),
         f"{field}.explanation",
-        ItemRequestError,
+        "item_invalid",
         max_chars=MAX_PROSE_CHARS,
         allow_empty=True,
     )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from essaygrader.domain.validation import require_text
-from essaygrader.errors import GradingRequestError, RequestError
+from essaygrader.errors import RequestError
 
 
 def essay_text(
@@ -14,7 +14,7 @@ def essay_text(
     *,
     max_chars: int,
     field: str = "answer",
-    error: type[RequestError] = GradingRequestError,
+    code: str = "grading_invalid",
 ) -> str:
     """The text of an answer: a string, ``{"text": ...}`` or ``{"parts": [...]}``.
 
@@ -28,13 +28,15 @@ def essay_text(
         text = answer
     elif isinstance(answer, Mapping) and set(answer) == {"text"}:
         text = require_text(
-            answer["text"], f"{field}.text", error, max_chars=max_chars, allow_empty=True
+            answer["text"], f"{field}.text", code, max_chars=max_chars, allow_empty=True
         )
     elif isinstance(answer, Mapping) and set(answer) == {"parts"}:
         parts = answer["parts"]
         if not isinstance(parts, list):
-            raise error(
-                'must be a list of strings or {"text": ...} objects', field=f"{field}.parts"
+            raise RequestError(
+                'must be a list of strings or {"text": ...} objects',
+                field=f"{field}.parts",
+                code=code,
             )
         texts = []
         for i, part in enumerate(parts):
@@ -42,16 +44,17 @@ def essay_text(
                 part = part["text"]
             texts.append(
                 require_text(
-                    part, f"{field}.parts[{i}]", error, max_chars=max_chars, allow_empty=True
+                    part, f"{field}.parts[{i}]", code, max_chars=max_chars, allow_empty=True
                 )
             )
         text = "\n".join(texts)
     else:
-        raise error(
+        raise RequestError(
             f'must be a string, {{"text": "..."}} or {{"parts": [...]}}, not {_describe(answer)}',
             field=field,
+            code=code,
         )
-    return require_text(text, field, error, max_chars=max_chars)
+    return require_text(text, field, code, max_chars=max_chars)
 
 
 def _describe(value: Any) -> str:

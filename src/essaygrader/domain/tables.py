@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from essaygrader.errors import EssayGraderError, InputFileError
+from essaygrader.errors import EssayGraderError, RequestError
 
 TABLE_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -23,12 +23,16 @@ def table_kind(name: str, source: str) -> str:
     """``csv`` or ``jsonl``, from a file name's suffix.
 
     Raises:
-        InputFileError: Another suffix, naming ``source``.
+        RequestError: ``input_file_invalid``; another suffix, naming ``source``.
     """
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     kind = TABLE_FORMATS.get(suffix)
     if kind is None:
-        raise InputFileError(f"unknown file type {suffix!r}; use .csv or .jsonl", field=source)
+        raise RequestError(
+            f"unknown file type {suffix!r}; use .csv or .jsonl",
+            field=source,
+            code="input_file_invalid",
+        )
     return kind
 
 
@@ -36,15 +40,16 @@ def decode_text(data: bytes, source: str) -> str:
     """Bytes as UTF-8 text (a byte-order mark is allowed).
 
     Raises:
-        InputFileError: The bytes are not UTF-8, naming ``source``.
+        RequestError: ``input_file_invalid``; the bytes are not UTF-8, naming ``source``.
     """
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputFileError(
+        raise RequestError(
             f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
             "save it as UTF-8",
             field=source,
+            code="input_file_invalid",
         ) from exc
 
 
@@ -59,24 +64,28 @@ def parse_table(
     """Rows of a CSV or JSONL table, as ``{column: value}``.
 
     Raises:
-        InputFileError: Malformed, a required column missing, an unknown column present,
+        RequestError: ``input_file_invalid``; malformed, a required column missing, an unknown
+            column present,
             or no rows; naming ``source``.
     """
     columns, rows = _csv_rows(source, text) if kind == "csv" else _jsonl_rows(source, text)
     required, allowed = list(required), set(required) | set(optional)
     for name in required:
         if name not in columns:
-            raise InputFileError(
-                f"missing column {name!r}; expected columns: {', '.join(required)}", field=source
+            raise RequestError(
+                f"missing column {name!r}; expected columns: {', '.join(required)}",
+                field=source,
+                code="input_file_invalid",
             )
     unknown = sorted(set(columns) - allowed)
     if unknown:
-        raise InputFileError(
+        raise RequestError(
             f"unknown column {unknown[0]!r}; expected columns: {', '.join(sorted(allowed))}",
             field=source,
+            code="input_file_invalid",
         )
     if not rows:
-        raise InputFileError("has no rows", field=source)
+        raise RequestError("has no rows", field=source, code="input_file_invalid")
     return rows
 
 
@@ -86,11 +95,17 @@ def _csv_rows(source: str, text: str) -> tuple[list[str], list[dict[str, Any]]]:
     try:
         for number, row in enumerate(reader, 1):
             if None in row:
-                raise InputFileError(f"row {number} has more fields than the header", field=source)
+                raise RequestError(
+                    f"row {number} has more fields than the header",
+                    field=source,
+                    code="input_file_invalid",
+                )
             rows.append({key: value if value is not None else "" for key, value in row.items()})
     except csv.Error as exc:
-        raise InputFileError(
-            f"malformed CSV near row {reader.line_num}: {exc}", field=source
+        raise RequestError(
+            f"malformed CSV near row {reader.line_num}: {exc}",
+            field=source,
+            code="input_file_invalid",
         ) from exc
     return list(reader.fieldnames or []), rows
 
@@ -103,9 +118,13 @@ def _jsonl_rows(source: str, text: str) -> tuple[list[str], list[dict[str, Any]]
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputFileError(f"line {number}: malformed JSON: {exc.msg}", field=source) from exc
+            raise RequestError(
+                f"line {number}: malformed JSON: {exc.msg}", field=source, code="input_file_invalid"
+            ) from exc
         if not isinstance(row, dict):
-            raise InputFileError(f"line {number}: expected a JSON object", field=source)
+            raise RequestError(
+                f"line {number}: expected a JSON object", field=source, code="input_file_invalid"
+            )
         rows.append({str(k): v for k, v in row.items()})
     return list(dict.fromkeys(k for row in rows for k in row)), rows
 

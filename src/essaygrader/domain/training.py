@@ -10,7 +10,7 @@ from typing import Any
 from essaygrader.domain.rubric import Rubric
 from essaygrader.domain.submission import essay_text
 from essaygrader.domain.validation import require_mapping, require_text
-from essaygrader.errors import TrainingRequestError
+from essaygrader.errors import RequestError
 
 MAX_EXAMPLES = 50_000
 
@@ -34,26 +34,30 @@ def parse_examples(raw: Any, rubric: Rubric, *, max_chars: int) -> list[Training
     feedback-only criteria are ignored.
 
     Raises:
-        TrainingRequestError: Naming the example index and field, e.g.
+        RequestError: ``training_invalid``; naming the example index and field, e.g.
             ``examples[3].options_selected.ideas``.
     """
     if not isinstance(raw, list) or not raw:
-        raise TrainingRequestError("must be a non-empty list of examples", field="examples")
+        raise RequestError(
+            "must be a non-empty list of examples", field="examples", code="training_invalid"
+        )
     if len(raw) > MAX_EXAMPLES:
-        raise TrainingRequestError(
-            f"has {len(raw):,} examples; the limit is {MAX_EXAMPLES:,}", field="examples"
+        raise RequestError(
+            f"has {len(raw):,} examples; the limit is {MAX_EXAMPLES:,}",
+            field="examples",
+            code="training_invalid",
         )
     scored = {c.name: c for c in rubric.scored_criteria}
     feedback_only = {c.name for c in rubric.criteria if not c.is_scored}
     examples = []
     for i, item in enumerate(raw):
         field = f"examples[{i}]"
-        item = require_mapping(item, field, TrainingRequestError, {"text", "options_selected"})
+        item = require_mapping(item, field, "training_invalid", {"text", "options_selected"})
         text = essay_text(
-            item.get("text"), max_chars=max_chars, field=f"{field}.text", error=TrainingRequestError
+            item.get("text"), max_chars=max_chars, field=f"{field}.text", code="training_invalid"
         )
         selected = require_mapping(
-            item.get("options_selected"), f"{field}.options_selected", TrainingRequestError
+            item.get("options_selected"), f"{field}.options_selected", "training_invalid"
         )
         options: dict[str, str] = {}
         for name, option_name in selected.items():
@@ -62,26 +66,27 @@ def parse_examples(raw: Any, rubric: Rubric, *, max_chars: int) -> list[Training
                 continue
             criterion = scored.get(name)
             if criterion is None:
-                raise TrainingRequestError(
+                raise RequestError(
                     f"unknown criterion {name!r}; the rubric's scored criteria are "
                     f"{', '.join(scored)}",
                     field=option_field,
+                    code="training_invalid",
                 )
-            option_name = require_text(
-                option_name, option_field, TrainingRequestError, max_chars=200
-            )
+            option_name = require_text(option_name, option_field, "training_invalid", max_chars=200)
             if criterion.option_named(option_name) is None:
-                raise TrainingRequestError(
+                raise RequestError(
                     f"unknown option {option_name!r}; criterion {name!r} has options "
                     f"{', '.join(o.name for o in criterion.options)}",
                     field=option_field,
+                    code="training_invalid",
                 )
             options[name] = option_name
         missing = [name for name in scored if name not in options]
         if missing:
-            raise TrainingRequestError(
+            raise RequestError(
                 f"no option selected for criterion {missing[0]!r}",
                 field=f"{field}.options_selected.{missing[0]}",
+                code="training_invalid",
             )
         examples.append(TrainingExample(text=text, options_selected=options))
     return examples
@@ -103,23 +108,26 @@ def check_trainable(
     """Refuse example sets a classifier cannot learn from; return warnings for weak ones.
 
     Raises:
-        TrainingRequestError: Too few examples, or a criterion whose examples all earned
+        RequestError: ``training_invalid``; too few examples, or a criterion whose examples all
+            earned
             the same points, naming the criterion.
     """
     if len(examples) < min_examples:
-        raise TrainingRequestError(
+        raise RequestError(
             f"{len(examples)} examples given; training needs at least {min_examples} "
             "(setting min_training_examples)",
             field="examples",
+            code="training_invalid",
         )
     warnings = []
     for name, points in points_by_criterion(examples, rubric).items():
         counts = Counter(points)
         if len(counts) < 2:
-            raise TrainingRequestError(
+            raise RequestError(
                 f"criterion {name!r}: every example earned {points[0]} points; a classifier "
                 "needs examples of at least 2 different point values",
                 field=f"examples[*].options_selected.{name}",
+                code="training_invalid",
             )
         if len(examples) < warn_below:
             warnings.append(

@@ -11,17 +11,18 @@ MAX_ID_CHARS = 255
 
 
 def require_mapping(
-    value: Any, field: str, error: type[RequestError], allowed: set[str] | None = None
+    value: Any, field: str, code: str, allowed: set[str] | None = None
 ) -> Mapping[str, Any]:
     """``value`` as a JSON object; with ``allowed``, unknown keys are refused."""
     if not isinstance(value, Mapping):
-        raise error(f"must be an object, not {type(value).__name__}", field=field)
+        raise RequestError(f"must be an object, not {type(value).__name__}", field=field, code=code)
     if allowed is not None:
         unknown = sorted(str(k) for k in value if k not in allowed)
         if unknown:
-            raise error(
+            raise RequestError(
                 f"unknown field {unknown[0]!r}; expected one of {', '.join(sorted(allowed))}",
                 field=field,
+                code=code,
             )
     return value
 
@@ -29,41 +30,45 @@ def require_mapping(
 def require_text(
     value: Any,
     field: str,
-    error: type[RequestError],
+    code: str,
     *,
     max_chars: int,
     allow_empty: bool = False,
 ) -> str:
     """``value`` as a string within ``max_chars``; blank refused unless ``allow_empty``."""
     if not isinstance(value, str):
-        raise error(f"must be a string, not {type(value).__name__}", field=field)
+        raise RequestError(f"must be a string, not {type(value).__name__}", field=field, code=code)
     if not allow_empty and not value.strip():
-        raise error("must not be empty", field=field)
+        raise RequestError("must not be empty", field=field, code=code)
     if len(value) > max_chars:
-        raise error(f"is {len(value):,} characters; the limit is {max_chars:,}", field=field)
+        raise RequestError(
+            f"is {len(value):,} characters; the limit is {max_chars:,}", field=field, code=code
+        )
     # Databases refuse both: PostgreSQL has no NUL in text, and no encoding holds a
     # lone surrogate. Refusing them here names the field instead of failing on write.
     if "\x00" in value:
-        raise error("must not contain NUL characters", field=field)
+        raise RequestError("must not contain NUL characters", field=field, code=code)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise error(
-            "is not valid Unicode text (it holds an unpaired surrogate)", field=field
+        raise RequestError(
+            "is not valid Unicode text (it holds an unpaired surrogate)", field=field, code=code
         ) from exc
     return value
 
 
-def require_id(value: Any, field: str, error: type[RequestError]) -> str:
+def require_id(value: Any, field: str, code: str) -> str:
     """An identifier: a non-blank string of printable characters, at most 255 long."""
-    text = require_text(value, field, error, max_chars=MAX_ID_CHARS)
+    text = require_text(value, field, code, max_chars=MAX_ID_CHARS)
     if text != text.strip() or not text.isprintable():
-        raise error("must not contain control characters or surrounding whitespace", field=field)
+        raise RequestError(
+            "must not contain control characters or surrounding whitespace", field=field, code=code
+        )
     return text
 
 
-def require_int(value: Any, field: str, error: type[RequestError]) -> int:
+def require_int(value: Any, field: str, code: str) -> int:
     """An integer; booleans and floats (even 2.0) are refused."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise error(f"must be an integer, not {value!r}", field=field)
+        raise RequestError(f"must be an integer, not {value!r}", field=field, code=code)
     return value

@@ -69,7 +69,8 @@ def check_blob_store(services: WorkerServices) -> None:
     """Refuse to start on a classifier store that cannot work; start if it is only down.
 
     Raises:
-        StorageAccessError: Wrong credentials, a missing bucket, or no permission.
+        InternalError: ``storage_access_error``; wrong credentials, a missing bucket, or no
+            permission.
     """
     try:
         services.worker.blobs.check()

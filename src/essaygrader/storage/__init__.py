@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 from essaygrader.config import Settings
-from essaygrader.errors import ConfigurationError
+from essaygrader.errors import InternalError
 from essaygrader.storage.base import BlobStore
 from essaygrader.storage.cache import DiskCachedBlobStore
 from essaygrader.storage.local import LocalBlobStore
@@ -26,7 +26,7 @@ def open_blob_store(url: str, settings: Settings | None = None) -> BlobStore:
         settings: S3 and disk cache settings; the defaults when None.
 
     Raises:
-        ConfigurationError: The scheme is not supported or the URL is malformed.
+        InternalError: ``configuration_error``; the scheme is not supported or the URL is malformed.
     """
     settings = settings or Settings()
     parsed = urlparse(url)
@@ -51,7 +51,8 @@ def open_blob_store(url: str, settings: Settings | None = None) -> BlobStore:
             settings.resolved_disk_cache_dir,
             settings.classifier_disk_cache_mb * 2**20,
         )
-    raise ConfigurationError(
+    raise InternalError(
         f"unsupported storage URL scheme {parsed.scheme!r}; use file:///path or s3://bucket/prefix",
         field="storage_url",
+        code="configuration_error",
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from abc import ABC, abstractmethod
 
-from essaygrader.errors import BlobIntegrityError
+from essaygrader.errors import InternalError
 
 
 class BlobStore(ABC):
@@ -20,7 +20,7 @@ class BlobStore(ABC):
         """Store ``data`` atomically and return its key (its sha256, hex).
 
         Raises:
-            StorageError: The store could not be written.
+            InternalError: ``storage_error``; the store could not be written.
         """
 
     @abstractmethod
@@ -28,9 +28,9 @@ class BlobStore(ABC):
         """The bytes stored under ``key``, verified against it.
 
         Raises:
-            BlobNotFound: Nothing is stored under ``key``.
-            BlobIntegrityError: The stored bytes do not match ``key``.
-            StorageError: The store could not be read.
+            InternalError: ``blob_not_found``; nothing is stored under ``key``.
+            InternalError: ``blob_integrity_error``; the stored bytes do not match ``key``.
+            InternalError: ``storage_error``; the store could not be read.
         """
 
     @abstractmethod
@@ -45,9 +45,10 @@ class BlobStore(ABC):
         """Make sure the store can be used, so that a bad setting fails at start-up.
 
         Raises:
-            StorageAccessError: Wrong credentials, a missing bucket or folder, or no
+            InternalError: ``storage_access_error``; wrong credentials, a missing bucket or
+                folder, or no
                 permission; retrying cannot fix it.
-            StorageError: The store cannot be reached now.
+            InternalError: ``storage_error``; the store cannot be reached now.
         """
         return  # a store with nothing to check
 
@@ -64,15 +65,16 @@ def verify(key: str, data: bytes, where: str) -> bytes:
     """Return ``data`` if its sha256 is ``key``.
 
     Raises:
-        BlobIntegrityError: Naming the blob and where it was read from.
+        InternalError: ``blob_integrity_error``; naming the blob and where it was read from.
     """
     actual = content_key(data)
     if actual != key:
-        raise BlobIntegrityError(
+        raise InternalError(
             f"classifier blob {key} at {where} is corrupt or was altered "
             f"(its content hashes to {actual}); retrain the item to replace it",
             key=key,
             actual=actual,
+            code="blob_integrity_error",
         )
     return data
 
@@ -80,5 +82,9 @@ def verify(key: str, data: bytes, where: str) -> bytes:
 def check_key(key: str) -> str:
     """Refuse anything but a sha256 hex digest, so keys can never escape the store."""
     if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
-        raise BlobIntegrityError(f"invalid blob key {key!r}: expected a sha256 hex digest", key=key)
+        raise InternalError(
+            f"invalid blob key {key!r}: expected a sha256 hex digest",
+            key=key,
+            code="blob_integrity_error",
+        )
     return key

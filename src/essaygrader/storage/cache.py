@@ -21,7 +21,7 @@ import os
 import time
 from pathlib import Path
 
-from essaygrader.errors import BlobIntegrityError, BlobNotFound, StorageError
+from essaygrader.errors import InternalError
 from essaygrader.storage.base import BlobStore, check_key
 from essaygrader.storage.local import LocalBlobStore
 
@@ -79,7 +79,7 @@ class DiskCachedBlobStore(BlobStore):
         self.remote.check()
         try:
             self.local.check()
-        except StorageError as exc:
+        except InternalError as exc:
             log.warning("classifier disk cache unusable, every read goes to the store: %s", exc)
 
     def describe(self) -> str:
@@ -94,13 +94,13 @@ class DiskCachedBlobStore(BlobStore):
         check_key(key)
         try:
             data = self.local.get(key)
-        except BlobNotFound:
-            return None
-        except BlobIntegrityError as exc:
-            log.warning("dropping a damaged cached copy: %s", exc)
-            self.local.path(key).unlink(missing_ok=True)
-            return None
-        except StorageError as exc:
+        except InternalError as exc:
+            if exc.code == "blob_not_found":
+                return None
+            if exc.code == "blob_integrity_error":
+                log.warning("dropping a damaged cached copy: %s", exc)
+                self.local.path(key).unlink(missing_ok=True)
+                return None
             log.warning("cannot read the classifier disk cache: %s", exc)
             return None
         # Mark it recently used; if another process evicted it meanwhile, the bytes
@@ -114,7 +114,7 @@ class DiskCachedBlobStore(BlobStore):
             return
         try:
             self.local.put(data)
-        except StorageError as exc:
+        except InternalError as exc:
             if not self._warned:
                 log.warning("cannot write the classifier disk cache: %s", exc)
                 self._warned = True

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from essaygrader.errors import BlobNotFound, StorageAccessError, StorageError
+from essaygrader.errors import InternalError
 from essaygrader.storage.base import BlobStore, check_key, content_key, verify
 
 
@@ -44,8 +44,10 @@ class LocalBlobStore(BlobStore):
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            raise StorageError(
-                f"cannot write classifier blob {key} under {self.root}: {exc}", key=key
+            raise InternalError(
+                f"cannot write classifier blob {key} under {self.root}: {exc}",
+                key=key,
+                code="storage_error",
             ) from exc
         return key
 
@@ -54,10 +56,12 @@ class LocalBlobStore(BlobStore):
         try:
             data = path.read_bytes()
         except FileNotFoundError as exc:
-            raise BlobNotFound(f"classifier blob {key} not found at {path}", key=key) from exc
+            raise InternalError(
+                f"classifier blob {key} not found at {path}", key=key, code="blob_not_found"
+            ) from exc
         except OSError as exc:
-            raise StorageError(
-                f"cannot read classifier blob {key} at {path}: {exc}", key=key
+            raise InternalError(
+                f"cannot read classifier blob {key} at {path}: {exc}", key=key, code="storage_error"
             ) from exc
         return verify(key, data, str(path))
 
@@ -69,20 +73,24 @@ class LocalBlobStore(BlobStore):
         try:
             return content_key(path.read_bytes())
         except FileNotFoundError as exc:
-            raise BlobNotFound(f"classifier blob {key} not found at {path}", key=key) from exc
+            raise InternalError(
+                f"classifier blob {key} not found at {path}", key=key, code="blob_not_found"
+            ) from exc
 
     def check(self) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageAccessError(
+            raise InternalError(
                 f"cannot create the classifier folder {self.root}: {exc.strerror}",
                 field="storage_url",
+                code="storage_access_error",
             ) from exc
         if not os.access(self.root, os.R_OK | os.W_OK | os.X_OK):
-            raise StorageAccessError(
+            raise InternalError(
                 f"the classifier folder {self.root} is not readable and writable by this user",
                 field="storage_url",
+                code="storage_access_error",
             )
 
     def describe(self) -> str:

@@ -28,13 +28,7 @@ import threading
 from typing import Any, cast
 
 from essaygrader.config import mask_url
-from essaygrader.errors import (
-    BlobIntegrityError,
-    BlobNotFound,
-    ConfigurationError,
-    StorageAccessError,
-    StorageError,
-)
+from essaygrader.errors import InternalError
 from essaygrader.storage.base import BlobStore, check_key, content_key, verify
 
 # Bucket names: 3-63 lowercase letters, digits, dots and hyphens (S3's naming rules).
@@ -57,14 +51,15 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     """``s3://bucket/some/prefix`` becomes ``("bucket", "some/prefix")``.
 
     Raises:
-        ConfigurationError: The URL names no valid bucket.
+        InternalError: ``configuration_error``; the URL names no valid bucket.
     """
     rest = url.split("://", 1)[1] if "://" in url else ""
     bucket, _, prefix = rest.partition("/")
     if not _BUCKET_NAME.match(bucket):
-        raise ConfigurationError(
+        raise InternalError(
             f"invalid S3 bucket name {bucket!r} in {url!r}; use s3://bucket/prefix",
             field="storage_url",
+            code="configuration_error",
         )
     return bucket, prefix.strip("/")
 
@@ -169,14 +164,15 @@ class S3BlobStore(BlobStore):
             # A multipart upload's checksum ("…-N") covers its parts, not the whole blob:
             # then only the bytes themselves can be checked, below.
             if stored is not None and "-" not in stored and stored != _s3_checksum(key):
-                raise BlobIntegrityError(
+                raise InternalError(
                     f"classifier blob {key} at {where} has the S3 checksum of other bytes "
                     f"({_hex(stored)}); it was altered: retrain the item to replace it",
                     key=key,
                     actual=_hex(stored),
+                    code="blob_integrity_error",
                 )
             data = cast(bytes, response["Body"].read())
-        except BlobIntegrityError:
+        except InternalError:
             raise
         except Exception as exc:
             raise self._error(exc, "read", key) from exc
@@ -187,7 +183,7 @@ class S3BlobStore(BlobStore):
             self.client().head_object(Bucket=self.bucket, Key=self.object_key(key))
         except Exception as exc:
             error = self._error(exc, "look up", key)
-            if isinstance(error, BlobNotFound):
+            if error.code == "blob_not_found":
                 return False
             raise error from exc
         return True
@@ -219,7 +215,7 @@ class S3BlobStore(BlobStore):
         where = f" at {mask_url(self.endpoint_url)}" if self.endpoint_url else ""
         return f"S3 {self.url}{where}"
 
-    def _error(self, exc: Exception, action: str, key: str | None) -> StorageError:
+    def _error(self, exc: Exception, action: str, key: str | None) -> InternalError:
         """The essaygrader error for a boto3 exception; never includes a secret."""
         from botocore.exceptions import (
             ClientError,
@@ -232,63 +228,71 @@ class S3BlobStore(BlobStore):
         place = f"{self.url}{f' at {mask_url(self.endpoint_url)}' if self.endpoint_url else ''}"
         details: dict[str, Any] = {"key": key, "bucket": self.bucket}
         if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-            return StorageAccessError(
+            return InternalError(
                 f"no usable AWS credentials to {action} {target} in {place}: set "
                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or give the "
                 "machine an instance role",
                 field="storage_url",
                 **details,
+                code="storage_access_error",
             )
         if isinstance(exc, FlexibleChecksumError):
-            return BlobIntegrityError(
+            return InternalError(
                 f"{target} in {place} does not match the checksum S3 keeps for it; it was "
                 "damaged on the way or altered: retrain the item to replace it",
                 actual=None,
                 **details,
+                code="blob_integrity_error",
             )
         if not isinstance(exc, ClientError):
-            return StorageError(
+            return InternalError(
                 f"cannot {action} {target} in {place} after {self.max_attempts} attempts "
                 f"({type(exc).__name__}); S3 or the network may be down",
                 **details,
+                code="storage_error",
             )
         code = str(exc.response.get("Error", {}).get("Code", ""))
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if code in _NOT_FOUND:
-            return BlobNotFound(f"{target} not found in {place}", **details)
+            return InternalError(f"{target} not found in {place}", **details, code="blob_not_found")
         if code in _NO_BUCKET:
-            return StorageAccessError(
+            return InternalError(
                 f"S3 bucket {self.bucket!r} does not exist in {place}: create it, or "
                 "correct the storage_url setting",
                 field="storage_url",
                 **details,
+                code="storage_access_error",
             )
         if code in _BAD_CREDENTIALS:
-            return StorageAccessError(
+            return InternalError(
                 f"S3 refused the credentials ({code}) to {action} {target} in {place}: check "
                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the instance role",
                 field="storage_url",
                 **details,
+                code="storage_access_error",
             )
         if code in _DENIED:
-            return StorageAccessError(
+            return InternalError(
                 f"S3 denied permission ({code}) to {action} {target} in {place}: the "
                 "credentials need s3:ListBucket on the bucket and s3:GetObject and "
                 "s3:PutObject under the prefix",
                 field="storage_url",
                 **details,
+                code="storage_access_error",
             )
         if code in _WRONG_REGION:
-            return StorageAccessError(
+            return InternalError(
                 f"S3 bucket {self.bucket!r} is not in region {self.region or '(default)'} "
                 f"({code}): set the s3_region setting to the bucket's region",
                 field="s3_region",
                 **details,
+                code="storage_access_error",
             )
-        return StorageError(
+        return InternalError(
             f"cannot {action} {target} in {place}: S3 answered {code or status} after "
             f"{self.max_attempts} attempts",
             **details,
+            code="storage_error",
         )
 
 

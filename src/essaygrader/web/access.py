@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from essaygrader.domain.access import Permission, Principal
-from essaygrader.errors import AccessDenied, EssayGraderError
+from essaygrader.errors import EssayGraderError, ForbiddenError
 from essaygrader.web.deps import PrincipalDep
 
 CoursePath = Annotated[str, Path(description="The course's id.")]
@@ -37,18 +37,22 @@ class ItemAccess:
 
 def check_permission(principal: Principal, permission: Permission) -> None:
     """Raises:
-    AccessDenied: The token's role does not allow ``permission``.
+    ForbiddenError: ``forbidden``; the token's role does not allow ``permission``.
     """
     if not principal.may(permission):
-        raise AccessDenied(f"a {principal.role.value} token cannot {permission.value}")
+        raise ForbiddenError(
+            f"a {principal.role.value} token cannot {permission.value}", code="forbidden"
+        )
 
 
 def check_course(principal: Principal, course_id: str, *, field: str = "course_id") -> None:
     """Raises:
-    AccessDenied: The token does not reach ``course_id``.
+    ForbiddenError: ``forbidden``; the token does not reach ``course_id``.
     """
     if not principal.covers(course_id):
-        raise AccessDenied(f"this token does not reach course {course_id!r}", field=field)
+        raise ForbiddenError(
+            f"this token does not reach course {course_id!r}", field=field, code="forbidden"
+        )
 
 
 def hide_foreign(principal: Principal, course_id: str, not_found: EssayGraderError) -> None:

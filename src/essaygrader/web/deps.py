@@ -42,7 +42,7 @@ def get_principal(
     """Whoever holds the request's bearer token.
 
     Raises:
-        AuthenticationRequired: No token, or an unknown or revoked one.
+        ForbiddenError: ``unauthenticated``; no token, or an unknown or revoked one.
     """
     return runtime.tokens.authenticate(credentials.credentials if credentials else None)
 

@@ -18,44 +18,40 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from essaygrader.errors import (
-    AccessDenied,
-    AuthenticationRequired,
     ConflictError,
     EssayGraderError,
-    GradingRequestError,
+    ForbiddenError,
     InternalError,
-    ItemRequestError,
-    MalformedRequest,
     NotFoundError,
-    PayloadTooLarge,
     RequestError,
-    ReschedulingRequestError,
-    TrainingRequestError,
 )
 
 log = logging.getLogger(__name__)
 
-# First match wins, so subclasses come before their parents.
-STATUS_OF: tuple[tuple[type[EssayGraderError], int], ...] = (
-    (AuthenticationRequired, 401),
-    (AccessDenied, 403),
+# The status of an error is its kind's, except for the few codes below: first match wins,
+# so narrower kinds come before broader ones.
+STATUS_OF_CODE: dict[str, int] = {
+    "unauthenticated": 401,
+    "malformed_request": 400,
+    "payload_too_large": 413,
+}
+STATUS_OF_KIND: tuple[tuple[type[EssayGraderError], int], ...] = (
+    (ForbiddenError, 403),
     (NotFoundError, 404),
     (ConflictError, 409),
-    (PayloadTooLarge, 413),
-    (MalformedRequest, 400),
     (RequestError, 422),
     (InternalError, 500),
     (EssayGraderError, 500),
 )
 
-# A schema's validation error gets the request error of the route's area, as the Python
-# API would raise, so a client sees the same code whichever layer caught the mistake.
-AREA_ERRORS: dict[str, type[RequestError]] = {
-    "items": ItemRequestError,
-    "training": TrainingRequestError,
-    "submissions": GradingRequestError,
-    "workflows": GradingRequestError,
-    "backlog": ReschedulingRequestError,
+# A schema's validation error gets the code of the route's area, as the Python API would
+# raise, so a client sees the same code whichever layer caught the mistake.
+AREA_CODES: dict[str, str] = {
+    "items": "item_invalid",
+    "training": "training_invalid",
+    "submissions": "grading_invalid",
+    "workflows": "grading_invalid",
+    "backlog": "rescheduling_invalid",
 }
 
 INTERNAL_MESSAGE = "something failed on our side; the details are in the service's log"
@@ -66,7 +62,9 @@ ErrorPage = Callable[[Request, EssayGraderError, int], Response]
 
 def status_for(error: EssayGraderError) -> int:
     """The HTTP status of an essaygrader error."""
-    return next(status for kind, status in STATUS_OF if isinstance(error, kind))
+    if error.code in STATUS_OF_CODE:
+        return STATUS_OF_CODE[error.code]
+    return next(status for kind, status in STATUS_OF_KIND if isinstance(error, kind))
 
 
 def error_response(
@@ -79,7 +77,7 @@ def error_response(
     """The response for ``error``: JSON, or an HTML page under the dashboard."""
     status = status or status_for(error)
     headers = dict(headers or {})
-    if isinstance(error, AuthenticationRequired):
+    if status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
     error_page: ErrorPage | None = getattr(request.app.state, "error_page", None)
     if error_page is not None and request.url.path.startswith("/dashboard"):
@@ -130,7 +128,10 @@ def validation_error(request: Request, exc: RequestValidationError) -> RequestEr
     if problem.get("type") == "json_invalid":
         detail = problem.get("ctx", {}).get("error", "invalid JSON")
         position = loc[1] if len(loc) > 1 else "?"
-        return MalformedRequest(f"the body is not valid JSON: {detail} (at character {position})")
+        return RequestError(
+            f"the body is not valid JSON: {detail} (at character {position})",
+            code="malformed_request",
+        )
     if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
         loc = loc[1:]
     field = field_path(loc) or None
@@ -138,8 +139,8 @@ def validation_error(request: Request, exc: RequestValidationError) -> RequestEr
     if field is None and problem.get("type") == "missing":
         message = "a JSON body is required"
     tags = getattr(request.scope.get("route"), "tags", None)
-    error_class = AREA_ERRORS.get(str(tags[0]), RequestError) if tags else RequestError
-    return error_class(message[:1].lower() + message[1:], field=field)
+    code = AREA_CODES.get(str(tags[0]), "bad_request") if tags else "bad_request"
+    return RequestError(message[:1].lower() + message[1:], code=code, field=field)
 
 
 def field_path(loc: list[Any]) -> str:

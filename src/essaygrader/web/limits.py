@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from essaygrader.errors import EssayGraderError, MalformedRequest, PayloadTooLarge
+from essaygrader.errors import EssayGraderError, RequestError
 from essaygrader.web.errors import error_response
 
 
@@ -30,7 +30,11 @@ class BodySizeLimit:
             try:
                 size = int(declared)
             except ValueError:
-                await self._refuse(scope, send, MalformedRequest("Content-Length is not a number"))
+                await self._refuse(
+                    scope,
+                    send,
+                    RequestError("Content-Length is not a number", code="malformed_request"),
+                )
                 return
             if size > self.max_bytes:
                 await self._refuse(scope, send, self._too_large())
@@ -53,10 +57,11 @@ class BodySizeLimit:
             more = bool(message.get("more_body", False))
         await self.app(scope, _replay(chunks, None, receive), send)
 
-    def _too_large(self) -> PayloadTooLarge:
-        return PayloadTooLarge(
+    def _too_large(self) -> RequestError:
+        return RequestError(
             f"the request body is larger than {self.max_bytes:,} bytes (setting "
-            "http_max_body_bytes); send fewer essays or examples per request"
+            "http_max_body_bytes); send fewer essays or examples per request",
+            code="payload_too_large",
         )
 
     async def _refuse(self, scope: Scope, send: Send, error: EssayGraderError) -> None:

@@ -39,13 +39,7 @@ from essaygrader.domain.assessment import ASSESSMENT_TYPE_AI
 from essaygrader.domain.item import ItemKey
 from essaygrader.domain.quality import check_quality_gate
 from essaygrader.domain.workflow import TaskType
-from essaygrader.errors import (
-    AlgorithmLoadError,
-    GradingInternalError,
-    GradingRequestError,
-    TrainingInternalError,
-    TrainingRequestError,
-)
+from essaygrader.errors import InternalError, RequestError
 from essaygrader.worker.maintenance import WorkerMaintenanceAPI, gave_up
 
 log = logging.getLogger(__name__)
@@ -70,10 +64,10 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
             ``classifier_set_uuid`` is None while the item has no classifiers yet.
 
         Raises:
-            GradingWorkflowNotFound: No such workflow.
+            NotFoundError: ``grading_workflow_not_found``; no such workflow.
         """
         with (
-            internal_errors(GradingInternalError, f"starting grading {workflow_uuid}"),
+            internal_errors("grading_internal_error", f"starting grading {workflow_uuid}"),
             self.database.transaction() as session,
         ):
             workflow = find_grading_workflow(session, workflow_uuid, lock=True)
@@ -95,19 +89,20 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
         """The grading task's parameters, without recording an attempt.
 
         Raises:
-            GradingWorkflowNotFound: No such workflow.
-            GradingRequestError: The workflow has no classifier set yet.
+            NotFoundError: ``grading_workflow_not_found``; no such workflow.
+            RequestError: ``grading_invalid``; the workflow has no classifier set yet.
         """
         with (
-            internal_errors(GradingInternalError, f"reading grading {workflow_uuid}"),
+            internal_errors("grading_internal_error", f"reading grading {workflow_uuid}"),
             self.database.transaction(read_only=True) as session,
         ):
             workflow = find_grading_workflow(session, workflow_uuid)
             if workflow.classifier_set_uuid is None:
-                raise GradingRequestError(
+                raise RequestError(
                     f"grading workflow {workflow_uuid} has no classifiers yet; it waits for "
                     "training to complete",
                     field="workflow_uuid",
+                    code="grading_invalid",
                 )
             return _grading_params(session, workflow)
 
@@ -118,8 +113,10 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
         for a remote store, is behind the machine's disk cache).
 
         Raises:
-            BlobNotFound, BlobIntegrityError, StorageError: The blob cannot be read intact.
-            AlgorithmLoadError, IncompatibleModel: The model cannot be loaded.
+            InternalError: ``blob_not_found``, ``blob_integrity_error``, ``storage_error``; the
+                blob cannot be read intact.
+            InternalError: ``algorithm_load_error``, ``incompatible_model``; the model cannot be
+                loaded.
         """
         algorithm_id = params["algorithm_id"]
         return {
@@ -135,9 +132,10 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
         data = self.blobs.get(spec["blob_key"])
         model = decode_model(data)
         if model.format_version != spec["format_version"]:
-            raise AlgorithmLoadError(
+            raise InternalError(
                 f"classifier blob {spec['blob_key']} holds format {model.format_version}, "
-                f"but its record says {spec['format_version']}"
+                f"but its record says {spec['format_version']}",
+                code="algorithm_load_error",
             )
         return self.algorithms.load(algorithm_id, model)
 
@@ -155,11 +153,11 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
             The assessment's uuid; on a complete workflow, the one it already has.
 
         Raises:
-            GradingWorkflowNotFound: No such workflow.
-            GradingRequestError: Scores missing a criterion or with invalid points.
+            NotFoundError: ``grading_workflow_not_found``; no such workflow.
+            RequestError: ``grading_invalid``; scores missing a criterion or with invalid points.
         """
         with (
-            internal_errors(GradingInternalError, f"storing assessment of {workflow_uuid}"),
+            internal_errors("grading_internal_error", f"storing assessment of {workflow_uuid}"),
             self.database.transaction() as session,
         ):
             workflow = find_grading_workflow(session, workflow_uuid, lock=True)
@@ -171,10 +169,11 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
                 or classifier_set.item_id != workflow.item_id
                 or classifier_set.course_id != workflow.course_id
             ):
-                raise GradingRequestError(
+                raise RequestError(
                     f"classifier set {classifier_set_uuid!r} does not belong to the item of "
                     f"grading workflow {workflow_uuid}",
                     field="classifier_set_uuid",
+                    code="grading_invalid",
                 )
             rubric = rubric_of(classifier_set.rubric)
             assessment = AssessmentRecord(
@@ -191,13 +190,17 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
                 score = scores.get(criterion.name)
                 field = f"scores.{criterion.name}"
                 if not isinstance(score, dict) or score.get("points") not in criterion.valid_points:
-                    raise GradingRequestError(
-                        f"needs points among {criterion.valid_points}, got {score!r}", field=field
+                    raise RequestError(
+                        f"needs points among {criterion.valid_points}, got {score!r}",
+                        field=field,
+                        code="grading_invalid",
                     )
                 confidence = float(score.get("confidence", 0.0))
                 if not 0.0 <= confidence <= 1.0:
-                    raise GradingRequestError(
-                        f"confidence {confidence} is outside [0, 1]", field=f"{field}.confidence"
+                    raise RequestError(
+                        f"confidence {confidence} is outside [0, 1]",
+                        field=f"{field}.confidence",
+                        code="grading_invalid",
                     )
                 session.add(
                     AssessmentPartRecord(
@@ -219,7 +222,7 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
     def is_grading_workflow_complete(self, workflow_uuid: str) -> bool:
         """Whether the workflow has its assessment."""
         with (
-            internal_errors(GradingInternalError, f"reading grading {workflow_uuid}"),
+            internal_errors("grading_internal_error", f"reading grading {workflow_uuid}"),
             self.database.transaction(read_only=True) as session,
         ):
             return find_grading_workflow(session, workflow_uuid).completed_at is not None
@@ -238,10 +241,10 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
             None when the workflow is complete, failed, or out of attempts.
 
         Raises:
-            TrainingWorkflowNotFound: No such workflow.
+            NotFoundError: ``training_workflow_not_found``; no such workflow.
         """
         with (
-            internal_errors(TrainingInternalError, f"starting training {workflow_uuid}"),
+            internal_errors("training_internal_error", f"starting training {workflow_uuid}"),
             self.database.transaction() as session,
         ):
             workflow = find_training_workflow(session, workflow_uuid, lock=True)
@@ -257,10 +260,10 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
         """The training task's parameters, without recording an attempt.
 
         Raises:
-            TrainingWorkflowNotFound: No such workflow.
+            NotFoundError: ``training_workflow_not_found``; no such workflow.
         """
         with (
-            internal_errors(TrainingInternalError, f"reading training {workflow_uuid}"),
+            internal_errors("training_internal_error", f"reading training {workflow_uuid}"),
             self.database.transaction(read_only=True) as session,
         ):
             return _training_params(session, find_training_workflow(session, workflow_uuid))
@@ -280,7 +283,7 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
     def record_training_progress(self, workflow_uuid: str, criteria_done: int) -> None:
         """Note how many criteria are trained, for progress displays."""
         with (
-            internal_errors(TrainingInternalError, f"recording progress of {workflow_uuid}"),
+            internal_errors("training_internal_error", f"recording progress of {workflow_uuid}"),
             self.database.transaction() as session,
         ):
             session.execute(
@@ -310,14 +313,16 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
             The classifier set's uuid; on a complete workflow, the one it already has.
 
         Raises:
-            TrainingWorkflowNotFound: No such workflow.
-            TrainingRequestError: A scored criterion has no classifier, or a blob is missing.
-            QualityGateFailed: A criterion's QWK is below the item's ``min_qwk``; nothing is
+            NotFoundError: ``training_workflow_not_found``; no such workflow.
+            RequestError: ``training_invalid``; a scored criterion has no classifier, or a blob
+                is missing.
+            RequestError: ``quality_gate_failed``; a criterion's QWK is below the item's
+                ``min_qwk``; nothing is
                 recorded, and the item keeps its previous classifier set.
         """
         released: list[str] = []
         with (
-            internal_errors(TrainingInternalError, f"storing classifiers of {workflow_uuid}"),
+            internal_errors("training_internal_error", f"storing classifiers of {workflow_uuid}"),
             self.database.transaction() as session,
         ):
             workflow = find_training_workflow(session, workflow_uuid, lock=True)
@@ -328,9 +333,10 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
             for criterion in rubric.scored_criteria:
                 spec = classifiers.get(criterion.name)
                 if spec is None or not self.blobs.exists(spec["blob_key"]):
-                    raise TrainingRequestError(
+                    raise RequestError(
                         f"no stored classifier for criterion {criterion.name!r}",
                         field=f"classifiers.{criterion.name}",
+                        code="training_invalid",
                     )
             check_quality_gate(metrics, item.min_qwk)
             if metrics is not None:
@@ -379,7 +385,7 @@ class AIWorkerAPI(WorkerMaintenanceAPI):
     def is_training_workflow_complete(self, workflow_uuid: str) -> bool:
         """Whether the workflow has its classifier set."""
         with (
-            internal_errors(TrainingInternalError, f"reading training {workflow_uuid}"),
+            internal_errors("training_internal_error", f"reading training {workflow_uuid}"),
             self.database.transaction(read_only=True) as session,
         ):
             return find_training_workflow(session, workflow_uuid).completed_at is not None

@@ -67,7 +67,7 @@ def run_task(
         log.error("%s task dropped: %s", task_type.value, exc)
         return Outcome("failed", error=str(exc))
     except EssayGraderError as exc:
-        error, retryable = f"{type(exc).__name__}: {exc}", exc.retryable
+        error, retryable = f"{exc.code}: {exc}", exc.retryable
     except Exception as exc:
         # An error we did not anticipate (a driver exception, a time limit): it may be
         # transient, so it gets the retries; the traceback goes to the log.

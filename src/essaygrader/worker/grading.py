@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from essaygrader.algorithms.base import FeatureCache
-from essaygrader.errors import AlgorithmScoringError, EssayGraderError
+from essaygrader.errors import EssayGraderError, InternalError
 from essaygrader.worker.api import AIWorkerAPI
 
 log = logging.getLogger(__name__)
@@ -42,13 +42,15 @@ def grade_essay(
         except EssayGraderError:
             raise
         except Exception as exc:
-            raise AlgorithmScoringError(
-                f"criterion {criterion!r}: {type(exc).__name__}: {exc}"
+            raise InternalError(
+                f"criterion {criterion!r}: {type(exc).__name__}: {exc}",
+                code="algorithm_scoring_error",
             ) from exc
         if score.points not in valid_points:
-            raise AlgorithmScoringError(
+            raise InternalError(
                 f"criterion {criterion!r}: classifier gave {score.points} points, "
-                f"not one of {valid_points}"
+                f"not one of {valid_points}",
+                code="algorithm_scoring_error",
             )
         scores[criterion] = {"points": int(score.points), "confidence": float(score.confidence)}
     return worker.create_assessment(workflow_uuid, params["classifier_set_uuid"], scores)

@@ -24,9 +24,6 @@ from essaygrader.db.models import (
 )
 from essaygrader.db.session import Database
 from essaygrader.domain.workflow import TaskType
-from essaygrader.errors import (
-    ReschedulingInternalError,
-)
 from essaygrader.storage.base import BlobStore
 from essaygrader.worker.classifier_cache import ClassifierCache
 
@@ -63,7 +60,7 @@ class WorkerMaintenanceAPI:
         if final:
             values["failed_at"] = utcnow()
         with (
-            internal_errors(ReschedulingInternalError, f"recording failure of {workflow_uuid}"),
+            internal_errors("rescheduling_internal_error", f"recording failure of {workflow_uuid}"),
             self.database.transaction() as session,
         ):
             session.execute(
@@ -94,7 +91,7 @@ class WorkerMaintenanceAPI:
         counts = {"training": 0, "grading": 0, "released": 0, "failed": 0}
         queued: dict[TaskType, list[str]] = {TaskType.TRAIN: [], TaskType.GRADE: []}
         with (
-            internal_errors(ReschedulingInternalError, "sweeping"),
+            internal_errors("rescheduling_internal_error", "sweeping"),
             self.database.transaction() as session,
         ):
             now = utcnow()
@@ -153,7 +150,7 @@ class WorkerMaintenanceAPI:
     def heartbeat(self, name: str, queues: list[str]) -> None:
         """Record that worker ``name`` is alive and which queues it consumes."""
         with (
-            internal_errors(ReschedulingInternalError, "recording a worker heartbeat"),
+            internal_errors("rescheduling_internal_error", "recording a worker heartbeat"),
             self.database.transaction() as session,
         ):
             record = session.get(WorkerHeartbeatRecord, name)
@@ -166,7 +163,7 @@ class WorkerMaintenanceAPI:
     def forget_worker(self, name: str) -> None:
         """Remove a stopped worker's heartbeat."""
         with (
-            internal_errors(ReschedulingInternalError, "removing a worker heartbeat"),
+            internal_errors("rescheduling_internal_error", "removing a worker heartbeat"),
             self.database.transaction() as session,
         ):
             record = session.get(WorkerHeartbeatRecord, name)

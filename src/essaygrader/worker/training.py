@@ -7,7 +7,7 @@ import logging
 
 from essaygrader.algorithms.base import FeatureCache
 from essaygrader.algorithms.quality import DEFAULT_FOLDS, criterion_quality, out_of_fold_points
-from essaygrader.errors import AlgorithmTrainingError, EssayGraderError
+from essaygrader.errors import EssayGraderError, InternalError
 from essaygrader.worker.api import AIWorkerAPI
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,8 @@ def train_classifiers(
         except EssayGraderError:
             raise
         except Exception as exc:
-            raise AlgorithmTrainingError(
-                f"criterion {name!r}: {type(exc).__name__}: {exc}"
+            raise InternalError(
+                f"criterion {name!r}: {type(exc).__name__}: {exc}", code="algorithm_training_error"
             ) from exc
         quality[name] = criterion_quality(points, predicted, criterion["valid_points"])
         methods.add(method)

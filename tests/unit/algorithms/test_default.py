@@ -10,7 +10,7 @@ import pytest
 from essaygrader.algorithms.default import DefaultClassifier
 from essaygrader.algorithms.model_format import pack_arrays, unpack_arrays
 from essaygrader.algorithms.text_stats import FEATURE_NAMES
-from essaygrader.errors import AlgorithmLoadError, AlgorithmTrainingError
+from essaygrader.errors import InternalError
 
 from .synthetic import graded_essays
 
@@ -50,7 +50,7 @@ def test_a_fixed_stretch_rule_places_evenly_spaced_cutpoints(training) -> None:
 
 def test_an_unknown_rule_is_refused_naming_the_parameter(training) -> None:
     texts, points = training
-    with pytest.raises(AlgorithmTrainingError, match="cutpoint_rule"):
+    with pytest.raises(InternalError, match="cutpoint_rule"):
         DefaultClassifier(cutpoint_rule="median").fit(texts, points, valid_points=POINTS)
 
 
@@ -66,5 +66,5 @@ def test_term_score_tables_are_stored_and_checked_on_load(training) -> None:
     assert classifier.booster_.num_feature() == len(FEATURE_NAMES) + 1 + 8 + len(classifier.ngrams_)
     arrays["char_term_scores"] = arrays["char_term_scores"][:, :2]
     tampered = dataclasses.replace(model, payload=pack_arrays(arrays))
-    with pytest.raises(AlgorithmLoadError, match="char_term_scores"):
+    with pytest.raises(InternalError, match="char_term_scores"):
         DefaultClassifier.from_model(tampered)

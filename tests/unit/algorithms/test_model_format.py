@@ -10,7 +10,7 @@ from essaygrader.algorithms.model_format import (
     pack_arrays,
     unpack_arrays,
 )
-from essaygrader.errors import AlgorithmLoadError
+from essaygrader.errors import InternalError
 
 MODEL = ModelData("fake", 1, {"valid_points": [0, 1]}, b"\x00payload\xff")
 
@@ -30,7 +30,7 @@ def test_round_trip():
     ],
 )
 def test_damaged_models_are_refused(mangle, words):
-    with pytest.raises(AlgorithmLoadError, match=words):
+    with pytest.raises(InternalError, match=words):
         decode_model(mangle(encode_model(MODEL)))
 
 
@@ -51,7 +51,7 @@ def test_pickled_arrays_are_never_loaded():
 
     buffer = io.BytesIO()
     np.savez(buffer, bad=np.array([{"x": 1}], dtype=object))
-    with pytest.raises(AlgorithmLoadError, match="malformed"):
+    with pytest.raises(InternalError, match="malformed"):
         unpack_arrays(buffer.getvalue())
 
 

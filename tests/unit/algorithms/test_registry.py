@@ -4,7 +4,7 @@ import pytest
 
 from essaygrader.algorithms.fake import FakeClassifier
 from essaygrader.algorithms.registry import AlgorithmRegistry, AlgorithmSpec
-from essaygrader.errors import AlgorithmLoadError, UnknownAlgorithm
+from essaygrader.errors import InternalError, RequestError
 
 
 def test_builtins_and_settings_entries():
@@ -18,7 +18,7 @@ def test_builtins_and_settings_entries():
 
 
 def test_unknown_ids_list_the_registered_ones():
-    with pytest.raises(UnknownAlgorithm, match=r"unknown algorithm 'nope'; registered: .*fake"):
+    with pytest.raises(RequestError, match=r"unknown algorithm 'nope'; registered: .*fake"):
         AlgorithmRegistry().new("nope")
 
 
@@ -27,7 +27,7 @@ def test_unknown_ids_list_the_registered_ones():
     ["no.such.module:Thing", "essaygrader.errors:Nothing", "essaygrader.errors:EssayGraderError"],
 )
 def test_bad_class_paths_are_load_errors(path):
-    with pytest.raises(AlgorithmLoadError, match="algorithm 'x'"):
+    with pytest.raises(InternalError, match="algorithm 'x'"):
         AlgorithmRegistry({"x": AlgorithmSpec(path)}).new("x")
 
 
@@ -37,7 +37,7 @@ def test_models_are_loaded_only_by_the_algorithm_that_made_them():
     )
     model = FakeClassifier().fit(["a b", "c d e f"], [0, 1], valid_points=[0, 1]).to_model()
     assert registry.load("fake", model).predict(["a b"])[0].points == 0
-    with pytest.raises(AlgorithmLoadError, match="made by algorithm 'fake'"):
+    with pytest.raises(InternalError, match="made by algorithm 'fake'"):
         registry.load("other", model)
 
 

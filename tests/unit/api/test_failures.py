@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from essaygrader.algorithms.registry import AlgorithmSpec
-from essaygrader.errors import StorageError
+from essaygrader.errors import InternalError
 from essaygrader.queues.inprocess import InProcessTaskQueue
 from essaygrader.runtime import Runtime
 from essaygrader.storage import LocalBlobStore
@@ -26,7 +26,7 @@ class FlakyBlobStore(LocalBlobStore):
     def get(self, key):
         self.reads += 1
         if self.reads <= self.failures:
-            raise StorageError("storage briefly unreachable")
+            raise InternalError("storage briefly unreachable", code="storage_error")
         return super().get(key)
 
 
@@ -70,7 +70,7 @@ def test_retries_run_out_then_the_error_is_kept(make_runtime, settings, tmp_path
     workflow = _grade_one(runtime)
     assert workflow["status"] == "failed"
     assert workflow["attempts"] == 4
-    assert "StorageError: storage briefly unreachable" in workflow["last_error"]
+    assert "storage_error: storage briefly unreachable" in workflow["last_error"]
     # Fixed, then rescheduled by a person: it completes.
     store.failures = 0
     counts = runtime.client.reschedule_unfinished_tasks("c", "i", "grade")
@@ -104,7 +104,7 @@ def test_scoring_errors_fail_the_grading_workflow(make_runtime, settings):
     grader.task_queue.join()
     workflow = grader.client.get_grading_workflow(submitted["grading_workflow_uuid"])
     assert workflow["status"] == "failed"
-    assert "AlgorithmScoringError" in workflow["last_error"]
+    assert "algorithm_scoring_error" in workflow["last_error"]
 
 
 def test_a_classifier_that_cannot_score_fails_training_validation(make_runtime, settings):
@@ -115,7 +115,7 @@ def test_a_classifier_that_cannot_score_fails_training_validation(make_runtime, 
     runtime.task_queue.join()
     workflow = runtime.client.get_training_workflow(uuid)
     assert workflow["status"] == "failed"
-    assert "AlgorithmScoringError" in workflow["last_error"]
+    assert "algorithm_scoring_error" in workflow["last_error"]
     assert runtime.client.get_classifier_set_info("c", "i") is None
 
 
@@ -134,7 +134,7 @@ def test_tampered_classifier_blob_is_refused_by_name(make_runtime, settings, tmp
     workflow = api.get_grading_workflow(submitted["grading_workflow_uuid"])
     assert workflow["status"] == "failed"
     assert f"classifier blob {key}" in workflow["last_error"]
-    assert "BlobIntegrityError" in workflow["last_error"]
+    assert "blob_integrity_error" in workflow["last_error"]
     assert api.get_latest_assessment(submitted["submission_uuid"]) is None
 
 

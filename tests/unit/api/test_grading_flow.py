@@ -2,15 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from essaygrader.errors import (
-    GradingRequestError,
-    GradingWorkflowNotFound,
-    ItemNotFound,
-    SubmissionNotFound,
-    TrainingRequestError,
-    TrainingWorkflowNotFound,
-    UnknownAlgorithm,
-)
+from essaygrader.errors import NotFoundError, RequestError
 from tests.conftest import row_counts
 from tests.factories import RUBRIC, essay, examples
 
@@ -90,62 +82,62 @@ def test_training_with_an_explicit_algorithm_and_listing(api, task_queue, item):
 @pytest.mark.parametrize(
     ("call", "error", "field"),
     [
-        (lambda api: api.submit("course-a", "item-1", "s1", ""), GradingRequestError, "answer"),
+        (lambda api: api.submit("course-a", "item-1", "s1", ""), RequestError, "answer"),
         (
             lambda api: api.submit("course-a", "item-1", "s1", "x" * 100_001),
-            GradingRequestError,
+            RequestError,
             "answer",
         ),
         (
             lambda api: api.submit("course-a", "item-1", "s1", {"essay": "x"}),
-            GradingRequestError,
+            RequestError,
             "answer",
         ),
         (
             lambda api: api.submit("course-a", "item-1", "", "text"),
-            GradingRequestError,
+            RequestError,
             "student_id",
         ),
-        (lambda api: api.submit("course-a", "nope", "s1", "text"), ItemNotFound, "item_id"),
+        (lambda api: api.submit("course-a", "nope", "s1", "text"), NotFoundError, "item_id"),
         (
             lambda api: api.submit_many(
                 "course-a",
                 "item-1",
                 [{"student_id": "a", "answer": "fine"}, {"student_id": "b", "answer": "  "}],
             ),
-            GradingRequestError,
+            RequestError,
             "submissions[1].answer",
         ),
         (
             lambda api: api.train_classifiers("course-a", "item-1", examples(10)),
-            TrainingRequestError,
+            RequestError,
             "examples",
         ),
         (
             lambda api: api.train_classifiers(
                 "course-a", "item-1", examples(30), algorithm_id="nope"
             ),
-            UnknownAlgorithm,
+            RequestError,
             "algorithm_id",
         ),
         (
             lambda api: api.train_classifiers("course-a", "nope", examples(30)),
-            ItemNotFound,
+            NotFoundError,
             "item_id",
         ),
         (
             lambda api: api.get_training_workflow("no-such-id"),
-            TrainingWorkflowNotFound,
+            NotFoundError,
             "workflow_uuid",
         ),
         (
             lambda api: api.get_grading_workflow("no-such-id"),
-            GradingWorkflowNotFound,
+            NotFoundError,
             "workflow_uuid",
         ),
         (
             lambda api: api.get_latest_assessment("no-such-id"),
-            SubmissionNotFound,
+            NotFoundError,
             "submission_uuid",
         ),
     ],
@@ -163,7 +155,7 @@ def test_unknown_option_in_training_names_example_and_criterion(api, runtime, it
     bad = examples(30)
     bad[7]["options_selected"]["ideas"] = "brilliant"
     before = row_counts(runtime)
-    with pytest.raises(TrainingRequestError) as caught:
+    with pytest.raises(RequestError) as caught:
         api.train_classifiers("course-a", "item-1", bad)
     assert caught.value.field == "examples[7].options_selected.ideas"
     assert row_counts(runtime) == before

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from essaygrader.api.tokens import token_digest
 from essaygrader.db.models import ApiTokenRecord
 from essaygrader.domain.access import Permission, Role
-from essaygrader.errors import AccessRequestError, AuthenticationRequired, TokenNotFound
+from essaygrader.errors import ForbiddenError, NotFoundError, RequestError
 from tests.conftest import row_counts
 
 
@@ -49,7 +49,7 @@ def test_tokens_are_unguessable_and_distinct(tokens):
 @pytest.mark.parametrize("presented", [None, "", "eg_wrong", "x" * 5000])
 def test_unknown_tokens_are_refused_alike(tokens, presented):
     tokens.create_token("admin", "admin")
-    with pytest.raises(AuthenticationRequired):
+    with pytest.raises(ForbiddenError):
         tokens.authenticate(presented)
 
 
@@ -58,7 +58,7 @@ def test_revoked_tokens_stop_working_at_once(tokens):
     tokens.authenticate(created["token"])
     revoked = tokens.revoke_token(created["uuid"])
     assert revoked["revoked_at"] is not None
-    with pytest.raises(AuthenticationRequired) as raised:
+    with pytest.raises(ForbiddenError) as raised:
         tokens.authenticate(created["token"])
     assert raised.value.code == "unauthenticated"
     assert tokens.revoke_token(created["uuid"])["revoked_at"] == revoked["revoked_at"]
@@ -84,14 +84,14 @@ def test_invalid_tokens_are_refused_and_nothing_is_stored(
     runtime, tokens, name, role, courses, field
 ):
     before = row_counts(runtime)
-    with pytest.raises(AccessRequestError) as raised:
+    with pytest.raises(RequestError) as raised:
         tokens.create_token(name, role, courses)
     assert raised.value.field == field
     assert row_counts(runtime) == before
 
 
 def test_revoking_an_unknown_token(tokens):
-    with pytest.raises(TokenNotFound):
+    with pytest.raises(NotFoundError):
         tokens.revoke_token("no-such-token")
 
 

@@ -54,7 +54,7 @@ def test_quality_gate_refuses_a_weak_model_and_keeps_the_previous_one(api, task_
     workflow = api.get_training_workflow(started["training_workflow_uuid"])
     assert workflow["status"] == "failed"
     assert workflow["attempts"] == 1  # not retried: retraining on the same data cannot pass
-    assert "QualityGateFailed: quality gate" in workflow["last_error"]
+    assert "quality_gate_failed: quality gate" in workflow["last_error"]
     assert "'conventions'" in workflow["last_error"]
     assert "'ideas'" not in workflow["last_error"]
     assert api.get_classifier_set_info("course-a", "item-1")["uuid"] == first["uuid"]

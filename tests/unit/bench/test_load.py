@@ -15,7 +15,7 @@ from essaygrader.bench.load import (
 from essaygrader.bench.workload import RUBRIC, essays, training_examples
 from essaygrader.config import Settings
 from essaygrader.domain.rubric import Rubric
-from essaygrader.errors import ConfigurationError, UnknownAlgorithm
+from essaygrader.errors import InternalError, RequestError
 from essaygrader.runtime import Runtime
 
 
@@ -32,13 +32,13 @@ def test_the_algorithm_falls_back_to_fake_when_the_default_is_not_registered(tmp
         "default" if "default" in runtime.algorithms.ids() else "fake"
     )
     assert choose_algorithm(LoadPlan("embedded", algorithm="fake"), runtime) == "fake"
-    with pytest.raises(UnknownAlgorithm):
+    with pytest.raises(RequestError):
         choose_algorithm(LoadPlan("embedded", algorithm="nonesuch"), runtime)
 
 
 def test_an_engine_needs_its_own_kind_of_broker(tmp_path):
     base = Settings(database_url="postgresql://db/x", broker_url="amqp://guest:secret@mq//")
-    with pytest.raises(ConfigurationError, match="engine redis needs a redis broker") as caught:
+    with pytest.raises(InternalError, match="engine redis needs a redis broker") as caught:
         settings_for(LoadPlan("redis"), base, tmp_path)
     assert "secret" not in str(caught.value)
     chosen = settings_for(LoadPlan("redis", broker_url="redis://127.0.0.1/3"), base, tmp_path)

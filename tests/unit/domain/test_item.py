@@ -4,7 +4,7 @@ import pytest
 
 from essaygrader.domain.item import ItemKey, check_rubric_change
 from essaygrader.domain.rubric import Rubric
-from essaygrader.errors import ItemRequestError, RubricChangeRefused
+from essaygrader.errors import ConflictError, RequestError
 from tests.factories import RUBRIC, rubric
 
 KEY = ItemKey("c", "i")
@@ -18,7 +18,7 @@ def changed_structure() -> Rubric:
 
 
 def test_structure_change_on_published_trained_item_is_refused():
-    with pytest.raises(RubricChangeRefused, match="published and has trained classifiers"):
+    with pytest.raises(ConflictError, match="published and has trained classifiers"):
         check_rubric_change(KEY, OLD, changed_structure(), published=True, has_classifiers=True)
 
 
@@ -59,6 +59,6 @@ def test_untrained_items_and_rewording_change_freely(published):
     ],
 )
 def test_item_keys_are_validated(course, item, field):
-    with pytest.raises(ItemRequestError) as caught:
+    with pytest.raises(RequestError) as caught:
         ItemKey.parse(course, item)
     assert caught.value.field == field

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from essaygrader.domain.rubric import Rubric
-from essaygrader.errors import ItemRequestError
+from essaygrader.errors import RequestError
 from tests.factories import RUBRIC, rubric
 
 
@@ -114,7 +114,7 @@ def test_structure_hash_follows_names_points_and_order(change):
 def test_invalid_rubrics_name_the_field(mutate, field, words):
     bad = rubric()
     mutate(bad)
-    with pytest.raises(ItemRequestError) as caught:
+    with pytest.raises(RequestError) as caught:
         Rubric.from_dict(bad)
     assert caught.value.field == field
     assert words in str(caught.value)
@@ -122,5 +122,5 @@ def test_invalid_rubrics_name_the_field(mutate, field, words):
 
 
 def test_non_object_rubric_is_refused():
-    with pytest.raises(ItemRequestError, match="rubric: must be an object"):
+    with pytest.raises(RequestError, match="rubric: must be an object"):
         Rubric.from_dict(["not", "a", "rubric"])

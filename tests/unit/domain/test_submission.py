@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from essaygrader.domain.submission import essay_text
-from essaygrader.errors import GradingRequestError
+from essaygrader.errors import RequestError
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,7 @@ def test_answer_shapes(answer, text):
     ],
 )
 def test_bad_answers_are_request_errors_naming_the_field(answer, field, words):
-    with pytest.raises(GradingRequestError) as caught:
+    with pytest.raises(RequestError) as caught:
         essay_text(answer, max_chars=100)
     assert caught.value.field == field
     assert words in str(caught.value)

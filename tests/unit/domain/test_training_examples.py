@@ -4,7 +4,7 @@ import pytest
 
 from essaygrader.domain.rubric import Rubric
 from essaygrader.domain.training import check_trainable, parse_examples, points_by_criterion
-from essaygrader.errors import TrainingRequestError
+from essaygrader.errors import RequestError
 from tests.factories import RUBRIC, examples
 
 PARSED = Rubric.from_dict(RUBRIC)
@@ -59,7 +59,7 @@ def test_feedback_only_values_are_ignored():
 def test_invalid_examples_name_index_and_field(mutate, field, words):
     raw = examples(5)
     mutate(raw)
-    with pytest.raises(TrainingRequestError) as caught:
+    with pytest.raises(RequestError) as caught:
         parse_examples(raw, PARSED, max_chars=1000)
     assert caught.value.field == field
     assert words in str(caught.value)
@@ -71,7 +71,7 @@ def test_trainability_rules():
     assert len(warnings) == 2
     assert "only 30 examples" in warnings[0]
     assert check_trainable(parsed, PARSED, min_examples=20, warn_below=30) == []
-    with pytest.raises(TrainingRequestError, match="training needs at least 40"):
+    with pytest.raises(RequestError, match="training needs at least 40"):
         check_trainable(parsed, PARSED, min_examples=40, warn_below=100)
 
 
@@ -80,5 +80,5 @@ def test_a_criterion_with_one_point_value_is_refused_by_name():
     for example in raw:
         example["options_selected"]["conventions"] = "few errors"
     parsed = parse_examples(raw, PARSED, max_chars=10_000)
-    with pytest.raises(TrainingRequestError, match="criterion 'conventions': every example"):
+    with pytest.raises(RequestError, match="criterion 'conventions': every example"):
         check_trainable(parsed, PARSED, min_examples=20, warn_below=100)

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from essaygrader.errors import BlobIntegrityError, BlobNotFound, ConfigurationError
+from essaygrader.errors import InternalError
 from essaygrader.storage import LocalBlobStore, open_blob_store
 
 
@@ -23,7 +23,7 @@ def test_a_changed_blob_is_refused_naming_it(tmp_path):
     store = LocalBlobStore(tmp_path)
     key = store.put(b"original")
     store.path(key).write_bytes(b"tampered")
-    with pytest.raises(BlobIntegrityError) as caught:
+    with pytest.raises(InternalError) as caught:
         store.get(key)
     assert key in str(caught.value)
     assert "altered" in str(caught.value)
@@ -33,15 +33,15 @@ def test_a_changed_blob_is_refused_naming_it(tmp_path):
 def test_missing_blobs_and_malformed_keys(tmp_path):
     store = LocalBlobStore(tmp_path)
     missing = "0" * 64
-    with pytest.raises(BlobNotFound, match=missing):
+    with pytest.raises(InternalError, match=missing):
         store.get(missing)
     assert not store.exists(missing)
     for bad in ("../../etc/passwd", "A" * 64, "abc"):
-        with pytest.raises(BlobIntegrityError, match="invalid blob key"):
+        with pytest.raises(InternalError, match="invalid blob key"):
             store.get(bad)
 
 
 def test_factory(tmp_path):
     assert isinstance(open_blob_store((tmp_path / "x").as_uri()), LocalBlobStore)
-    with pytest.raises(ConfigurationError, match="unsupported storage URL scheme 'ftp'"):
+    with pytest.raises(InternalError, match="unsupported storage URL scheme 'ftp'"):
         open_blob_store("ftp://host/path")

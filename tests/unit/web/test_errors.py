@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from essaygrader.errors import ItemInternalError
+from essaygrader.errors import InternalError
 from essaygrader.web.app import create_app
 from tests.conftest import row_counts
 from tests.factories import RUBRIC, essay, examples, rubric
@@ -243,8 +243,9 @@ def test_bodies_over_the_cap_are_413_and_change_nothing(runtime, tokens, item):
 
 def test_internal_errors_are_500_without_details(http, runtime, admin, item, monkeypatch, caplog):
     def broken(*args, **kwargs):
-        raise ItemInternalError(
-            "database error while reading item: OperationalError: connection to db.internal:5432"
+        raise InternalError(
+            "database error while reading item: OperationalError: connection to db.internal:5432",
+            code="item_internal_error",
         )
 
     monkeypatch.setattr(runtime.client, "get_item", broken)

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from essaygrader.domain import tables
 from essaygrader.domain.access import Permission
-from essaygrader.errors import ItemRequestError, RequestError, TrainingRequestError
+from essaygrader.errors import RequestError
 from essaygrader.web.access import check_course, check_permission
 from essaygrader.web.dashboard.pages import course_context, item_context
 from essaygrader.web.dashboard.render import PREFIX, redirect, render, url_part
@@ -92,8 +92,10 @@ def train(
     try:
         data = examples.file.read() if examples is not None else b""
         if not data:
-            raise TrainingRequestError(
-                "choose a CSV or JSONL file of graded examples", field="examples"
+            raise RequestError(
+                "choose a CSV or JSONL file of graded examples",
+                field="examples",
+                code="training_invalid",
             )
         kind = tables.table_kind(name, name)
         rows = tables.example_rows(tables.decode_text(data, name), kind, name, rubric)
@@ -154,8 +156,10 @@ def _json(text: str, field: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ItemRequestError(
-            f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", field=field
+        raise RequestError(
+            f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            field=field,
+            code="item_invalid",
         ) from exc
 
 
@@ -165,4 +169,6 @@ def _number(text: str, field: str) -> float | None:
     try:
         return float(text)
     except ValueError as exc:
-        raise ItemRequestError(f"must be a number, not {text!r}", field=field) from exc
+        raise RequestError(
+            f"must be a number, not {text!r}", field=field, code="item_invalid"
+        ) from exc

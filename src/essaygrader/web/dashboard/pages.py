@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from essaygrader.api.ai import AIGradingAPI
 from essaygrader.domain.access import Permission, Principal
-from essaygrader.errors import TrainingWorkflowNotFound
+from essaygrader.errors import NotFoundError
 from essaygrader.web.access import check_course, check_permission
 from essaygrader.web.dashboard import charts
 from essaygrader.web.dashboard.render import PREFIX, redirect, render, url_part
@@ -157,8 +157,10 @@ def training_status(
     check_permission(user, Permission.READ_TRAINING)
     workflow = api.get_training_workflow(workflow_uuid)
     if (workflow["course_id"], workflow["item_id"]) != (course_id, item_id):
-        raise TrainingWorkflowNotFound(
-            f"no training workflow {workflow_uuid!r}", field="workflow_uuid"
+        raise NotFoundError(
+            f"no training workflow {workflow_uuid!r}",
+            field="workflow_uuid",
+            code="training_workflow_not_found",
         )
     shown = ("status", "criteria_done", "criteria_total", "attempts", "last_error")
     return JSONResponse({k: workflow[k] for k in shown}, headers={"Cache-Control": "no-store"})

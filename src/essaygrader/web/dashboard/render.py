@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from essaygrader.errors import AuthenticationRequired, EssayGraderError
+from essaygrader.errors import EssayGraderError
 from essaygrader.web.errors import INTERNAL_MESSAGE
 
 PREFIX = "/dashboard"
@@ -75,7 +75,7 @@ def redirect(path: str) -> RedirectResponse:
 
 def error_page(request: Request, error: EssayGraderError, status: int) -> Response:
     """A dashboard page's error: sign in when needed, otherwise an error page."""
-    if isinstance(error, AuthenticationRequired) and request.method == "GET":
+    if error.code == "unauthenticated" and request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(f"{PREFIX}/sign-in?next={quote(target, safe='')}")
     shown = error.to_dict()

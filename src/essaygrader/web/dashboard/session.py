@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from essaygrader.domain.access import Permission, Principal
-from essaygrader.errors import AccessDenied, AuthenticationRequired
+from essaygrader.errors import ForbiddenError
 from essaygrader.web.dashboard.render import PREFIX, redirect, render
 from essaygrader.web.deps import RuntimeDep
 
@@ -30,15 +30,16 @@ def dashboard_user(request: Request, runtime: RuntimeDep) -> Principal:
     """The signed-in admin or staff member.
 
     Raises:
-        AuthenticationRequired: Not signed in, or the token was revoked.
-        AccessDenied: The token's role has no use for the dashboard.
+        ForbiddenError: ``unauthenticated``; not signed in, or the token was revoked.
+        ForbiddenError: ``forbidden``; the token's role has no use for the dashboard.
     """
     principal = runtime.tokens.authenticate(request.cookies.get(COOKIE))
     request.state.principal = principal
     if not principal.may(Permission.READ_ITEMS):
-        raise AccessDenied(
+        raise ForbiddenError(
             f"the dashboard is for admin and staff tokens; a {principal.role.value} token "
-            "cannot use it"
+            "cannot use it",
+            code="forbidden",
         )
     return principal
 
@@ -50,11 +51,11 @@ def same_origin(request: Request) -> None:
     """Refuse a form post sent from another site.
 
     Raises:
-        AccessDenied: The Origin (or Referer) names another host.
+        ForbiddenError: ``forbidden``; the Origin (or Referer) names another host.
     """
     source = request.headers.get("origin") or request.headers.get("referer")
     if source and urlsplit(source).netloc != request.headers.get("host"):
-        raise AccessDenied("form posts from other sites are refused")
+        raise ForbiddenError("form posts from other sites are refused", code="forbidden")
 
 
 SameOrigin = Depends(same_origin)
@@ -84,11 +85,12 @@ def sign_in(
     try:
         principal = runtime.tokens.authenticate(token.strip())
         if not principal.may(Permission.READ_ITEMS):
-            raise AccessDenied(
-                f"the dashboard is for admin and staff tokens, not {principal.role.value} ones"
+            raise ForbiddenError(
+                f"the dashboard is for admin and staff tokens, not {principal.role.value} ones",
+                code="forbidden",
             )
-    except (AuthenticationRequired, AccessDenied) as exc:
-        status = 401 if isinstance(exc, AuthenticationRequired) else 403
+    except ForbiddenError as exc:
+        status = 401 if exc.code == "unauthenticated" else 403
         context = {"next": safe_next(next), "error": exc.message}
         return render(request, "sign_in.html", context, status=status)
     response = redirect(safe_next(next))

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from essaygrader.errors import ReschedulingRequestError
+from essaygrader.errors import RequestError
 from essaygrader.web.access import BacklogReader, CourseRescheduler, ItemRescheduler, check_course
 from essaygrader.web.deps import APIDep
 from essaygrader.web.schemas.operations import Rescheduled, StatusOut
@@ -34,7 +34,9 @@ def status(
     queue lengths and live workers. Counts cover the courses the token reaches, narrowed
     to one course or item on request; queues and workers are the service's."""
     if item_id is not None and course_id is None:
-        raise ReschedulingRequestError("give course_id with item_id", field="course_id")
+        raise RequestError(
+            "give course_id with item_id", field="course_id", code="rescheduling_invalid"
+        )
     if course_id is not None:
         check_course(principal, course_id)
     return api.status(course_id, item_id, course_ids=principal.course_scope)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from essaygrader.errors import ItemRequestError
+from essaygrader.errors import RequestError
 from essaygrader.web.access import (
     CourseItemManager,
     ItemManager,
@@ -25,12 +25,14 @@ def addressable(value: str, field: str) -> str:
     """Refuse ids that no URL path segment can carry.
 
     Raises:
-        ItemRequestError: The id contains ``/`` or is ``.`` or ``..``, naming ``field``.
+        RequestError: ``item_invalid``; the id contains ``/`` or is ``.`` or ``..``, naming
+            ``field``.
     """
     if "/" in value or value in (".", ".."):
-        raise ItemRequestError(
+        raise RequestError(
             "must not contain '/' or be '.' or '..': the HTTP API could not address it",
             field=field,
+            code="item_invalid",
         )
     return value
 

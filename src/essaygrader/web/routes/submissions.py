@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from essaygrader.domain.access import Principal
-from essaygrader.errors import SubmissionNotFound
+from essaygrader.errors import NotFoundError
 from essaygrader.web.access import AssessmentReader, ItemSubmitter, ResultsReader, hide_foreign
 from essaygrader.web.deps import APIDep
 from essaygrader.web.schemas.common import Limit, Offset, WorkflowStatus
@@ -74,7 +74,11 @@ def _submission(principal: Principal, api: APIDep, submission_uuid: str) -> dict
     hide_foreign(
         principal,
         submission["course_id"],
-        SubmissionNotFound(f"no submission {submission_uuid!r}", field="submission_uuid"),
+        NotFoundError(
+            f"no submission {submission_uuid!r}",
+            field="submission_uuid",
+            code="submission_not_found",
+        ),
     )
     return submission
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from essaygrader.errors import TrainingWorkflowNotFound
+from essaygrader.errors import NotFoundError
 from essaygrader.web.access import ItemTrainer, TrainingReader, TrainingWorkflowReader, hide_foreign
 from essaygrader.web.deps import APIDep
 from essaygrader.web.schemas.common import Limit, Offset
@@ -73,7 +73,11 @@ def get_training_workflow(
     hide_foreign(
         principal,
         workflow["course_id"],
-        TrainingWorkflowNotFound(f"no training workflow {workflow_uuid!r}", field="workflow_uuid"),
+        NotFoundError(
+            f"no training workflow {workflow_uuid!r}",
+            field="workflow_uuid",
+            code="training_workflow_not_found",
+        ),
     )
     return workflow
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from essaygrader.domain.access import Permission
-from essaygrader.errors import GradingWorkflowNotFound
+from essaygrader.errors import NotFoundError
 from essaygrader.web.access import AssessmentReader, check_permission, hide_foreign
 from essaygrader.web.deps import APIDep, PrincipalDep
 from essaygrader.web.schemas.common import WorkflowStatus
@@ -29,7 +29,11 @@ def get_grading_workflow(
     hide_foreign(
         principal,
         workflow["course_id"],
-        GradingWorkflowNotFound(f"no grading workflow {workflow_uuid!r}", field="workflow_uuid"),
+        NotFoundError(
+            f"no grading workflow {workflow_uuid!r}",
+            field="workflow_uuid",
+            code="grading_workflow_not_found",
+        ),
     )
     return workflow
 
