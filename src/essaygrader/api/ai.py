@@ -7,12 +7,14 @@ only after that transaction commits.
 
 from __future__ import annotations
 
-from essaygrader.api.base import UNSET
+from typing import TYPE_CHECKING
+
 from essaygrader.api.grading import GradingAPI
 from essaygrader.api.items import ItemsAPI
 from essaygrader.api.rescheduling import ReschedulingAPI
 from essaygrader.api.statistics import StatisticsAPI
 from essaygrader.api.training import TrainingAPI
+from essaygrader.contract import UNSET, GradingService
 
 
 class AIGradingAPI(ItemsAPI, TrainingAPI, GradingAPI, ReschedulingAPI, StatisticsAPI):
@@ -25,6 +27,12 @@ class AIGradingAPI(ItemsAPI, TrainingAPI, GradingAPI, ReschedulingAPI, Statistic
         algorithms: The registered algorithms.
         task_queue: Where training and grading tasks are sent.
     """
+
+
+if TYPE_CHECKING:
+
+    def _conforms(api: AIGradingAPI) -> GradingService:
+        return api
 
 
 __all__ = ["UNSET", "AIGradingAPI"]

@@ -16,15 +16,6 @@ MAX_PAGE = 1000
 MAX_OFFSET = 2**31 - 1
 
 
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Any = _Unset()
-"""Default of optional update arguments: "leave unchanged", as opposed to None."""
-
-
 class APIBase:
     """The collaborators of the client-side API.
 

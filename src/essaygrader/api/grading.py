@@ -15,14 +15,22 @@ from essaygrader.api.base import (
     page,
 )
 from essaygrader.api.records import (
+    assessment_json,
     assessment_of,
     current_classifier_set,
     find_grading_workflow,
     find_item,
     grading_workflow_json,
     internal_errors,
-    iso,
+    stamp,
     training_workflow_json,
+)
+from essaygrader.contract import (
+    AssessmentOut,
+    GradingWorkflowOut,
+    SubmissionOut,
+    SubmissionsPage,
+    Submitted,
 )
 from essaygrader.db.models import (
     AssessmentPartRecord,
@@ -50,7 +58,7 @@ class GradingAPI(APIBase):
         answer: Any,
         *,
         external_id: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Submitted:
         """Store a submission and start grading it.
 
         It is graded with the item's current classifier set; when none exists yet, the
@@ -80,7 +88,7 @@ class GradingAPI(APIBase):
         submissions: Sequence[dict[str, Any]],
         *,
         progress: Callable[[int], None] | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Submitted]:
         """Store several submissions in one transaction: all of them or, on error, none.
 
         Args:
@@ -103,7 +111,7 @@ class GradingAPI(APIBase):
         *,
         indexed: bool,
         progress: Callable[[int], None] | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Submitted]:
         key = ItemKey.parse(course_id, item_id)
         if not isinstance(submissions, Sequence) or isinstance(submissions, str | bytes):
             raise RequestError("must be a list", field="submissions", code="grading_invalid")
@@ -127,7 +135,7 @@ class GradingAPI(APIBase):
                 session, key.course_id, key.item_id, item.rubric.structure_hash
             )
             now = utcnow()
-            results = []
+            results: list[Submitted] = []
             for row in rows:
                 submission = SubmissionRecord(
                     course_id=key.course_id, item_id=key.item_id, created_at=now, **row
@@ -180,7 +188,7 @@ class GradingAPI(APIBase):
             ),
         }
 
-    def get_submission(self, submission_uuid: str) -> dict[str, Any]:
+    def get_submission(self, submission_uuid: str) -> SubmissionOut:
         """A submission, its grading status and its latest assessment (or None).
 
         Raises:
@@ -208,25 +216,25 @@ class GradingAPI(APIBase):
                 "external_id": submission.external_id,
                 "answer": submission.answer,
                 "text": submission.text,
-                "created_at": iso(submission.created_at),
+                "created_at": stamp(submission.created_at),
                 "grading_workflow": grading_workflow_json(workflow) if workflow else None,
-                "assessment": assessment.to_dict() if assessment else None,
+                "assessment": assessment_json(assessment) if assessment else None,
             }
 
-    def get_latest_assessment(self, submission_uuid: str) -> dict[str, Any] | None:
+    def get_latest_assessment(self, submission_uuid: str) -> AssessmentOut | None:
         """The submission's newest AI assessment, or None while it is being graded.
 
         Raises:
             NotFoundError: ``submission_not_found``; no such submission.
         """
-        return self.get_submission(submission_uuid)["assessment"]  # type: ignore[no-any-return]
+        return self.get_submission(submission_uuid)["assessment"]
 
     def get_assessment_scores_by_criteria(self, submission_uuid: str) -> dict[str, int]:
         """``{criterion: points}`` of the newest AI assessment; empty while ungraded."""
         assessment = self.get_latest_assessment(submission_uuid)
         return {p["criterion"]: p["points"] for p in assessment["parts"]} if assessment else {}
 
-    def get_grading_workflow(self, workflow_uuid: str) -> dict[str, Any]:
+    def get_grading_workflow(self, workflow_uuid: str) -> GradingWorkflowOut:
         """A grading workflow's status, attempts and error.
 
         Raises:
@@ -252,7 +260,7 @@ class GradingAPI(APIBase):
         limit: int = 100,
         status: str | None = None,
         confidence_below: float | None = None,
-    ) -> dict[str, Any]:
+    ) -> SubmissionsPage:
         """An item's submissions, oldest first, each with its status and latest assessment.
 
         Args:
@@ -302,10 +310,10 @@ class GradingAPI(APIBase):
                         "submission_uuid": s.uuid,
                         "student_id": s.student_id,
                         "external_id": s.external_id,
-                        "created_at": iso(s.created_at),
+                        "created_at": stamp(s.created_at),
                         "status": grading_workflow_json(w)["status"],
                         "grading_workflow_uuid": w.uuid,
-                        "assessment": assessment_of(assessments[w.uuid], w.uuid).to_dict()
+                        "assessment": assessment_json(assessment_of(assessments[w.uuid], w.uuid))
                         if w.uuid in assessments
                         else None,
                     }
@@ -354,7 +362,7 @@ class GradingAPI(APIBase):
         model: Any = GradingWorkflowRecord if task_type == "grade" else TrainingWorkflowRecord
         serialise = grading_workflow_json if task_type == "grade" else training_workflow_json
         scope = [] if course_ids is None else [model.course_id.in_(list(course_ids))]
-        statuses = {}
+        statuses: dict[str, str] = {}
         with (
             internal_errors("grading_internal_error", "reading workflow statuses"),
             self.database.transaction(read_only=True) as session,

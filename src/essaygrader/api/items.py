@@ -8,11 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from essaygrader.api.base import (
-    UNSET,
-    APIBase,
-    page,
-)
+from essaygrader.api.base import APIBase, page
 from essaygrader.api.records import (
     find_item,
     internal_errors,
@@ -20,6 +16,7 @@ from essaygrader.api.records import (
     rubric_of,
     stored_rubric,
 )
+from essaygrader.contract import UNSET, CourseOut, CoursesPage, ItemOut, ItemsPage
 from essaygrader.db.models import (
     ClassifierSetRecord,
     ItemRecord,
@@ -46,7 +43,7 @@ class ItemsAPI(APIBase):
         algorithm_id: str | None = None,
         published: bool = False,
         min_qwk: float | None = None,
-    ) -> dict[str, Any]:
+    ) -> ItemOut:
         """Create an item: a question of a course, with its rubric.
 
         Args:
@@ -98,7 +95,7 @@ class ItemsAPI(APIBase):
         algorithm_id: str | None = UNSET,
         published: bool = UNSET,
         min_qwk: float | None = UNSET,
-    ) -> dict[str, Any]:
+    ) -> ItemOut:
         """Change an item; arguments left out stay as they are.
 
         Changing the criteria, options or points of a rubric that has trained
@@ -154,7 +151,7 @@ class ItemsAPI(APIBase):
                 log.warning("%s", warning)
             return item_json(item, warnings)
 
-    def get_item(self, course_id: str, item_id: str) -> dict[str, Any]:
+    def get_item(self, course_id: str, item_id: str) -> ItemOut:
         """An item and its rubric.
 
         Raises:
@@ -174,7 +171,7 @@ class ItemsAPI(APIBase):
         offset: int = 0,
         limit: int = 100,
         course_ids: Sequence[str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> ItemsPage:
         """Items ordered by course and id: ``{"items": [...], "total": n, ...}``.
 
         Args:
@@ -206,7 +203,7 @@ class ItemsAPI(APIBase):
 
     def list_courses(
         self, *, offset: int = 0, limit: int = 100, course_ids: Sequence[str] | None = None
-    ) -> dict[str, Any]:
+    ) -> CoursesPage:
         """Courses and how many items each has, ordered by id.
 
         Args:
@@ -229,7 +226,7 @@ class ItemsAPI(APIBase):
                 rows = session.execute(
                     counts.order_by(ItemRecord.course_id).offset(offset).limit(limit)
                 ).all()
-                courses = [{"course_id": c, "items": n} for c, n in rows]
+                courses: list[CourseOut] = [{"course_id": c, "items": n} for c, n in rows]
             else:
                 wanted = sorted(set(_course_ids(course_ids)))
                 total = len(wanted)

@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from essaygrader.contract import (
+    AssessmentOut,
+    ClassifierSetOut,
+    GradingWorkflowOut,
+    ItemOut,
+    QualityMetrics,
+    RubricOut,
+    TrainingWorkflowOut,
+)
 from essaygrader.db.models import (
     AssessmentRecord,
     ClassifierSetRecord,
@@ -144,24 +153,29 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def item_json(item: ItemRecord, warnings: list[str] | None = None) -> dict[str, Any]:
+def stamp(value: datetime) -> str:
+    """A timestamp that is always set, as ISO 8601."""
+    return value.isoformat()
+
+
+def item_json(item: ItemRecord, warnings: list[str] | None = None) -> ItemOut:
     return {
         "course_id": item.course_id,
         "item_id": item.item_id,
         "prompt": item.prompt,
-        "rubric": item.rubric.definition,
+        "rubric": cast(RubricOut, item.rubric.definition),
         "rubric_content_hash": item.rubric.content_hash,
         "rubric_structure_hash": item.rubric.structure_hash,
         "algorithm_id": item.algorithm_id,
         "published": item.published,
         "min_qwk": item.min_qwk,
-        "created_at": iso(item.created_at),
-        "updated_at": iso(item.updated_at),
+        "created_at": stamp(item.created_at),
+        "updated_at": stamp(item.updated_at),
         "warnings": warnings or [],
     }
 
 
-def training_workflow_json(workflow: TrainingWorkflowRecord) -> dict[str, Any]:
+def training_workflow_json(workflow: TrainingWorkflowRecord) -> TrainingWorkflowOut:
     status = workflow_status(completed_at=workflow.completed_at, failed_at=workflow.failed_at)
     return {
         "uuid": workflow.uuid,
@@ -171,7 +185,7 @@ def training_workflow_json(workflow: TrainingWorkflowRecord) -> dict[str, Any]:
         "item_id": workflow.item_id,
         "algorithm_id": workflow.algorithm_id,
         "classifier_set_uuid": workflow.classifier_set_uuid,
-        "created_at": iso(workflow.created_at),
+        "created_at": stamp(workflow.created_at),
         "scheduled_at": iso(workflow.scheduled_at),
         "started_at": iso(workflow.started_at),
         "completed_at": iso(workflow.completed_at),
@@ -183,7 +197,7 @@ def training_workflow_json(workflow: TrainingWorkflowRecord) -> dict[str, Any]:
     }
 
 
-def grading_workflow_json(workflow: GradingWorkflowRecord) -> dict[str, Any]:
+def grading_workflow_json(workflow: GradingWorkflowRecord) -> GradingWorkflowOut:
     status = workflow_status(
         completed_at=workflow.completed_at,
         failed_at=workflow.failed_at,
@@ -198,7 +212,7 @@ def grading_workflow_json(workflow: GradingWorkflowRecord) -> dict[str, Any]:
         "item_id": workflow.item_id,
         "classifier_set_uuid": workflow.classifier_set_uuid,
         "assessment_uuid": workflow.assessment_uuid,
-        "created_at": iso(workflow.created_at),
+        "created_at": stamp(workflow.created_at),
         "scheduled_at": iso(workflow.scheduled_at),
         "started_at": iso(workflow.started_at),
         "completed_at": iso(workflow.completed_at),
@@ -208,13 +222,13 @@ def grading_workflow_json(workflow: GradingWorkflowRecord) -> dict[str, Any]:
     }
 
 
-def classifier_set_json(record: ClassifierSetRecord) -> dict[str, Any]:
+def classifier_set_json(record: ClassifierSetRecord) -> ClassifierSetOut:
     return {
         "uuid": record.uuid,
         "course_id": record.course_id,
         "item_id": record.item_id,
         "algorithm_id": record.algorithm_id,
-        "created_at": iso(record.created_at),
+        "created_at": stamp(record.created_at),
         "training_workflow_uuid": record.training_workflow_uuid,
         "rubric_content_hash": record.rubric.content_hash,
         "rubric_structure_hash": record.structure_hash,
@@ -227,7 +241,30 @@ def classifier_set_json(record: ClassifierSetRecord) -> dict[str, Any]:
             }
             for c in record.classifiers
         ],
-        "metrics": record.metrics,
+        "metrics": cast(QualityMetrics | None, record.metrics),
+    }
+
+
+def assessment_json(assessment: Assessment) -> AssessmentOut:
+    return {
+        "uuid": assessment.uuid,
+        "type": assessment.type,
+        "submission_uuid": assessment.submission_uuid,
+        "grading_workflow_uuid": assessment.grading_workflow_uuid,
+        "classifier_set_uuid": assessment.classifier_set_uuid,
+        "scorer_id": assessment.scorer_id,
+        "scored_at": stamp(assessment.scored_at),
+        "points_earned": assessment.points_earned,
+        "points_possible": assessment.points_possible,
+        "parts": [
+            {
+                "criterion": part.criterion,
+                "option": part.option,
+                "points": part.points,
+                "confidence": part.confidence,
+            }
+            for part in assessment.parts
+        ],
     }
 
 

@@ -20,6 +20,7 @@ from essaygrader.api.records import (
     internal_errors,
 )
 from essaygrader.api.status import backlog_status
+from essaygrader.contract import Rescheduled, StatusOut
 from essaygrader.db.models import (
     GradingWorkflowRecord,
     ItemRecord,
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 class ReschedulingAPI(APIBase):
     def reschedule_unfinished_tasks(
         self, course_id: str, item_id: str | None = None, task_type: str = "all"
-    ) -> dict[str, int]:
+    ) -> Rescheduled:
         """Send every unfinished workflow of an item to the queue again, training first.
 
         Failed workflows are given a fresh set of attempts. Grading workflows still
@@ -113,7 +114,7 @@ class ReschedulingAPI(APIBase):
         item_id: str | None = None,
         *,
         course_ids: Sequence[str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> StatusOut:
         """Workflow counts by type and status, queue lengths, the oldest unfinished
         workflow of each type and the live workers.
 

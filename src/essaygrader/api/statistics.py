@@ -41,8 +41,10 @@ class StatisticsAPI(APIBase):
             internal_errors("grading_internal_error", "reading statistics"),
             self.database.transaction(read_only=True) as session,
         ):
-            result = backlog_status(
-                session, None, heartbeat_seconds=self.settings.worker_heartbeat_seconds
+            result: dict[str, Any] = dict(
+                backlog_status(
+                    session, None, heartbeat_seconds=self.settings.worker_heartbeat_seconds
+                )
             )
             result["durations"] = {}
             result["attempts"] = {}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import case, false, func, select
 from sqlalchemy.orm import Session
 
-from essaygrader.api.records import iso
+from essaygrader.api.records import stamp
+from essaygrader.contract import OldestUnfinished, StatusOut, WorkerOut, WorkflowCounts
 from essaygrader.db.models import (
     GradingWorkflowRecord,
     TrainingWorkflowRecord,
@@ -26,7 +26,7 @@ def backlog_status(
     *,
     heartbeat_seconds: float,
     course_ids: Sequence[str] | None = None,
-) -> dict[str, Any]:
+) -> StatusOut:
     """Counts and ages of workflows and live workers.
 
     Args:
@@ -34,7 +34,8 @@ def backlog_status(
         course_ids: Only workflows of these courses.
     """
     now = utcnow()
-    result: dict[str, Any] = {"workflows": {}, "oldest_unfinished": {}}
+    counts_by_type: dict[str, WorkflowCounts] = {}
+    oldest_by_type: dict[str, OldestUnfinished | None] = {}
     for task_type, model in (("train", TrainingWorkflowRecord), ("grade", GradingWorkflowRecord)):
         waiting = (
             GradingWorkflowRecord.classifier_set_uuid.is_(None)
@@ -52,34 +53,36 @@ def backlog_status(
         )
         if course_ids is not None:
             scope.append(model.course_id.in_(list(course_ids)))
-        counts = {s.value: 0 for s in WorkflowStatus}
-        for name, count in session.execute(
-            select(status, func.count()).where(*scope).group_by(status)
-        ):
-            counts[name] = count
-        result["workflows"][task_type] = counts
+        rows = session.execute(select(status, func.count()).where(*scope).group_by(status))
+        found: dict[str, int] = dict(rows.all())
+        counts_by_type[task_type] = {
+            "waiting": found.get("waiting", 0),
+            "scheduled": found.get("scheduled", 0),
+            "failed": found.get("failed", 0),
+            "complete": found.get("complete", 0),
+        }
         oldest = session.execute(
             select(model.uuid, model.created_at)
             .where(*scope, model.completed_at.is_(None))
             .order_by(model.created_at)
             .limit(1)
         ).first()
-        result["oldest_unfinished"][task_type] = (
+        oldest_by_type[task_type] = (
             None
             if oldest is None
             else {
                 "uuid": oldest.uuid,
-                "created_at": iso(oldest.created_at),
+                "created_at": stamp(oldest.created_at),
                 "age_seconds": round((now - oldest.created_at).total_seconds(), 1),
             }
         )
     alive_since = now - timedelta(seconds=3 * heartbeat_seconds)
-    result["workers"] = [
+    workers: list[WorkerOut] = [
         {
             "name": w.name,
             "queues": w.queues.split(","),
-            "started_at": iso(w.started_at),
-            "last_seen": iso(w.last_seen),
+            "started_at": stamp(w.started_at),
+            "last_seen": stamp(w.last_seen),
         }
         for w in session.scalars(
             select(WorkerHeartbeatRecord)
@@ -87,4 +90,9 @@ def backlog_status(
             .order_by(WorkerHeartbeatRecord.name)
         )
     ]
-    return result
+    return {
+        "workflows": {"train": counts_by_type["train"], "grade": counts_by_type["grade"]},
+        "oldest_unfinished": {"train": oldest_by_type["train"], "grade": oldest_by_type["grade"]},
+        "workers": workers,
+        "queues": {},
+    }

@@ -20,6 +20,15 @@ from essaygrader.api.records import (
     rubric_of,
     training_workflow_json,
 )
+from essaygrader.contract import (
+    ClassifierSetOut,
+    ClassifierSetsPage,
+    ExampleError,
+    ExamplesCheck,
+    TrainingStarted,
+    TrainingWorkflowOut,
+    TrainingWorkflowsPage,
+)
 from essaygrader.db.models import (
     ClassifierSetRecord,
     TrainingExampleRecord,
@@ -50,7 +59,7 @@ class TrainingAPI(APIBase):
         examples: list[dict[str, Any]],
         *,
         algorithm_id: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> TrainingStarted:
         """Store graded examples and schedule training of one classifier per criterion.
 
         Args:
@@ -108,7 +117,7 @@ class TrainingAPI(APIBase):
         self.task_queue.enqueue(TaskType.TRAIN, uuid)
         return {"training_workflow_uuid": uuid, "algorithm_id": chosen, "warnings": warnings}
 
-    def get_training_workflow(self, workflow_uuid: str) -> dict[str, Any]:
+    def get_training_workflow(self, workflow_uuid: str) -> TrainingWorkflowOut:
         """A training workflow's status, attempts, error and progress.
 
         Raises:
@@ -125,7 +134,7 @@ class TrainingAPI(APIBase):
         """Whether training finished and its classifiers are stored."""
         return bool(self.get_training_workflow(workflow_uuid)["status"] == "complete")
 
-    def get_classifier_set_info(self, course_id: str, item_id: str) -> dict[str, Any] | None:
+    def get_classifier_set_info(self, course_id: str, item_id: str) -> ClassifierSetOut | None:
         """The classifier set that grades the item now, with its quality metrics, or None."""
         key = ItemKey.parse(course_id, item_id)
         with (
@@ -140,7 +149,7 @@ class TrainingAPI(APIBase):
 
     def list_classifier_sets(
         self, course_id: str, item_id: str, *, offset: int = 0, limit: int = 100
-    ) -> dict[str, Any]:
+    ) -> ClassifierSetsPage:
         """Every classifier set trained for an item, newest first, with its metrics.
 
         Returns:
@@ -184,7 +193,7 @@ class TrainingAPI(APIBase):
 
     def list_training_workflows(
         self, course_id: str, item_id: str, *, offset: int = 0, limit: int = 100
-    ) -> dict[str, Any]:
+    ) -> TrainingWorkflowsPage:
         """An item's training workflows, newest first: ``{"training_workflows": [...], ...}``.
 
         Raises:
@@ -222,7 +231,7 @@ class TrainingAPI(APIBase):
 
     def check_training_examples(
         self, course_id: str, item_id: str, examples: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+    ) -> ExamplesCheck:
         """Validate examples as :meth:`train_classifiers` would, reporting every bad one.
 
         Nothing is stored. Each invalid example gets its own error (up to 100), so a
@@ -249,7 +258,7 @@ class TrainingAPI(APIBase):
             except RequestError as exc:
                 return _check_result(examples, [_error(None, exc)], [])
         parsed: list[TrainingExample] = []
-        errors: list[dict[str, Any]] = []
+        errors: list[ExampleError] = []
         for index, example in enumerate(examples):
             try:
                 parsed += parse_examples([example], rubric, max_chars=self.settings.max_essay_chars)
@@ -271,7 +280,7 @@ class TrainingAPI(APIBase):
         return _check_result(examples, errors, warnings)
 
 
-def _error(index: int | None, exc: RequestError) -> dict[str, Any]:
+def _error(index: int | None, exc: RequestError) -> ExampleError:
     field = exc.field or "examples"
     if index is not None:
         # Each example was parsed alone, as examples[0]; give it back its place.
@@ -279,9 +288,7 @@ def _error(index: int | None, exc: RequestError) -> dict[str, Any]:
     return {"index": index, "field": field, "message": exc.message}
 
 
-def _check_result(
-    examples: Any, errors: list[dict[str, Any]], warnings: list[str]
-) -> dict[str, Any]:
+def _check_result(examples: Any, errors: list[ExampleError], warnings: list[str]) -> ExamplesCheck:
     return {
         "valid": not errors,
         "examples": len(examples) if isinstance(examples, list) else 0,

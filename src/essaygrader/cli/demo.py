@@ -100,7 +100,7 @@ def run_demo(runtime: Runtime, examples_dir: Path | None) -> None:
     rows = []
     for submission, essay in zip(submitted, essays, strict=True):
         assessment = client.get_latest_assessment(submission["submission_uuid"])
-        parts = {p["criterion"]: p for p in (assessment or {}).get("parts", [])}
+        parts = {p["criterion"]: p for p in (assessment["parts"] if assessment else [])}
         rows.append(
             [
                 essay["student_id"],

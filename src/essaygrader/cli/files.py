@@ -8,7 +8,7 @@ there is one, so a person can find and fix it. The table formats themselves live
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ def locate(error: EssayGraderError, path: Path) -> EssayGraderError:
     return tables.locate(error, str(path))
 
 
-def read_examples(path: Path, rubric: dict[str, Any]) -> list[dict[str, Any]]:
+def read_examples(path: Path, rubric: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Training examples from a table: ``text`` plus one option-name column per scored
     criterion (columns of feedback-only criteria are allowed and ignored)."""
     kind = tables.table_kind(path.name, str(path))

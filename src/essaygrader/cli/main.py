@@ -28,6 +28,7 @@ from essaygrader.cli.waiting import (
     wait_for_grading,
     wait_for_training,
 )
+from essaygrader.contract import GradingWorkflowOut, SubmissionSummary, TrainingWorkflowOut
 from essaygrader.errors import EssayGraderError, NotFoundError
 from essaygrader.runtime import Runtime
 
@@ -234,7 +235,7 @@ def results(
             return
 
 
-def _result_row(submission: dict[str, Any]) -> dict[str, Any]:
+def _result_row(submission: SubmissionSummary) -> dict[str, Any]:
     row: dict[str, Any] = {
         key: submission[key] for key in ("submission_uuid", "student_id", "external_id", "status")
     }
@@ -276,6 +277,7 @@ def status(ctx: click.Context, course_id: str | None, item_id: str | None, as_js
 def workflow(ctx: click.Context, workflow_uuid: str) -> None:
     """Print a training or grading workflow's status as JSON."""
     client = client_of(ctx)
+    found: TrainingWorkflowOut | GradingWorkflowOut
     try:
         found = client.get_training_workflow(workflow_uuid)
     except NotFoundError:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from essaygrader.contract import QualityMetrics, StatusOut
 
 
-def format_status(report: dict[str, Any]) -> str:
+def format_status(report: StatusOut) -> str:
     """The backlog as a few aligned lines."""
     lines = []
-    for task_type, label in (("train", "training"), ("grade", "grading")):
-        counts = report["workflows"][task_type]
+    rows = (
+        ("training", report["workflows"]["train"], report["oldest_unfinished"]["train"]),
+        ("grading", report["workflows"]["grade"], report["oldest_unfinished"]["grade"]),
+    )
+    for label, counts, oldest in rows:
         shown = ", ".join(
             f"{n} {status}" for status, n in counts.items() if n or status != "waiting"
         )
-        oldest = report["oldest_unfinished"][task_type]
         age = f"; oldest unfinished {_age(oldest['age_seconds'])}" if oldest else ""
         lines.append(f"{label:9} {shown}{age}")
     queues = ", ".join(f"{name} {'?' if n is None else n}" for name, n in report["queues"].items())
@@ -23,24 +25,25 @@ def format_status(report: dict[str, Any]) -> str:
         f"{'workers':9} {len(workers)} alive"
         + "".join(f"\n  {w['name']} ({','.join(w['queues'])})" for w in workers)
     )
-    classifier_set = report.get("classifier_set", "absent")
-    if classifier_set is None:
-        lines.append("classifiers: none trained for the current rubric")
-    elif classifier_set != "absent":
-        lines.append(
-            f"classifiers: set {classifier_set['uuid']} "
-            f"({classifier_set['algorithm_id']}, {classifier_set['created_at']})"
-        )
-        lines.extend(format_metrics(classifier_set.get("metrics")))
+    if "classifier_set" in report:  # only in an item's report
+        classifier_set = report["classifier_set"]
+        if classifier_set is None:
+            lines.append("classifiers: none trained for the current rubric")
+        else:
+            lines.append(
+                f"classifiers: set {classifier_set['uuid']} "
+                f"({classifier_set['algorithm_id']}, {classifier_set['created_at']})"
+            )
+            lines.extend(format_metrics(classifier_set["metrics"]))
     return "\n".join(lines)
 
 
-def format_metrics(metrics: dict[str, Any] | None) -> list[str]:
+def format_metrics(metrics: QualityMetrics | None) -> list[str]:
     """Cross-validated quality per criterion, when training recorded it."""
     if not metrics:
         return []
     lines = []
-    for criterion, values in metrics.get("criteria", {}).items():
+    for criterion, values in metrics["criteria"].items():
         lines.append(
             f"  {criterion}: QWK {values['qwk']:.3f}, exact {values['exact']:.1%}, "
             f"adjacent {values['adjacent']:.1%} ({values['examples']} examples)"

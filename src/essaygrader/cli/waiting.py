@@ -14,18 +14,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 
-from essaygrader.api.ai import AIGradingAPI
-from essaygrader.client import HttpClient
+from essaygrader.contract import GradingService, TrainingWorkflowOut
 from essaygrader.queues.celery_app import broker_kind
 from essaygrader.runtime import Runtime
 
 POLL_SECONDS = 0.5
 
-GradingClient = AIGradingAPI | HttpClient
+GradingClient = GradingService
 """Either side of the same calls: in-process, or a remote service."""
 
 
@@ -96,7 +94,7 @@ def _child_env(runtime: Runtime) -> dict[str, str]:
     return env
 
 
-def wait_for_training(client: GradingClient, workflow_uuid: str) -> dict[str, Any]:
+def wait_for_training(client: GradingClient, workflow_uuid: str) -> TrainingWorkflowOut:
     """Block until training completes or fails; a bar counts trained criteria."""
     workflow = client.get_training_workflow(workflow_uuid)
     with click.progressbar(

@@ -16,12 +16,31 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 import httpx
 
-from essaygrader.api.base import UNSET
+from essaygrader.contract import (
+    UNSET,
+    AssessmentOut,
+    ClassifierSetOut,
+    ClassifierSetsPage,
+    CoursesPage,
+    ExamplesCheck,
+    GradingService,
+    GradingWorkflowOut,
+    ItemOut,
+    ItemsPage,
+    Rescheduled,
+    StatusOut,
+    SubmissionOut,
+    SubmissionsPage,
+    Submitted,
+    TrainingStarted,
+    TrainingWorkflowOut,
+    TrainingWorkflowsPage,
+)
 from essaygrader.domain.item import ItemKey
 from essaygrader.domain.validation import require_id
 from essaygrader.errors import (
@@ -90,7 +109,7 @@ class HttpClient:
         algorithm_id: str | None = None,
         published: bool = False,
         min_qwk: float | None = None,
-    ) -> dict[str, Any]:
+    ) -> ItemOut:
         """Create an item; see :meth:`AIGradingAPI.create_item`."""
         course = _segment(course_id, "course_id", "item_invalid")
         body = {
@@ -101,7 +120,7 @@ class HttpClient:
             "published": published,
             "min_qwk": min_qwk,
         }
-        return self._object("POST", f"/courses/{course}/items", json=body)
+        return cast("ItemOut", self._object("POST", f"/courses/{course}/items", json=body))
 
     def update_item(
         self,
@@ -113,7 +132,7 @@ class HttpClient:
         algorithm_id: str | None = UNSET,
         published: bool = UNSET,
         min_qwk: float | None = UNSET,
-    ) -> dict[str, Any]:
+    ) -> ItemOut:
         """Change an item; arguments left out stay as they are."""
         given = {
             "rubric": rubric,
@@ -123,22 +142,25 @@ class HttpClient:
             "min_qwk": min_qwk,
         }
         body = {name: value for name, value in given.items() if value is not UNSET}
-        return self._object("PATCH", _item(course_id, item_id), json=body)
+        return cast("ItemOut", self._object("PATCH", _item(course_id, item_id), json=body))
 
-    def get_item(self, course_id: str, item_id: str) -> dict[str, Any]:
+    def get_item(self, course_id: str, item_id: str) -> ItemOut:
         """An item and its rubric."""
-        return self._object("GET", _item(course_id, item_id))
+        return cast("ItemOut", self._object("GET", _item(course_id, item_id)))
 
     def list_items(
         self, course_id: str | None = None, *, offset: int = 0, limit: int = 100
-    ) -> dict[str, Any]:
+    ) -> ItemsPage:
         """Items the token reaches, ordered by course and id."""
         params = {"course_id": course_id, "offset": offset, "limit": limit}
-        return self._object("GET", "/items", params=params)
+        return cast("ItemsPage", self._object("GET", "/items", params=params))
 
-    def list_courses(self, *, offset: int = 0, limit: int = 100) -> dict[str, Any]:
+    def list_courses(self, *, offset: int = 0, limit: int = 100) -> CoursesPage:
         """Courses the token reaches, with their item counts."""
-        return self._object("GET", "/courses", params={"offset": offset, "limit": limit})
+        return cast(
+            "CoursesPage",
+            self._object("GET", "/courses", params={"offset": offset, "limit": limit}),
+        )
 
     # Training -----------------------------------------------------------------------
 
@@ -149,44 +171,56 @@ class HttpClient:
         examples: list[dict[str, Any]],
         *,
         algorithm_id: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> TrainingStarted:
         """Store graded examples and schedule training."""
         body = {"examples": examples, "algorithm_id": algorithm_id}
-        return self._object("POST", _item(course_id, item_id, "/training"), json=body)
+        return cast(
+            "TrainingStarted",
+            self._object("POST", _item(course_id, item_id, "/training"), json=body),
+        )
 
     def check_training_examples(
         self, course_id: str, item_id: str, examples: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+    ) -> ExamplesCheck:
         """Validate examples without storing them, reporting every invalid one."""
         path = _item(course_id, item_id, "/training/check")
-        return self._object("POST", path, json={"examples": examples})
+        return cast("ExamplesCheck", self._object("POST", path, json={"examples": examples}))
 
     def list_training_workflows(
         self, course_id: str, item_id: str, *, offset: int = 0, limit: int = 100
-    ) -> dict[str, Any]:
+    ) -> TrainingWorkflowsPage:
         """The item's training workflows, newest first."""
         path = _item(course_id, item_id, "/training")
-        return self._object("GET", path, params={"offset": offset, "limit": limit})
+        return cast(
+            "TrainingWorkflowsPage",
+            self._object("GET", path, params={"offset": offset, "limit": limit}),
+        )
 
-    def get_training_workflow(self, workflow_uuid: str) -> dict[str, Any]:
+    def get_training_workflow(self, workflow_uuid: str) -> TrainingWorkflowOut:
         """A training workflow's status, attempts, error and progress."""
         uuid = _segment(workflow_uuid, "workflow_uuid", "training_invalid")
-        return self._object("GET", f"/workflows/training/{uuid}")
+        return cast("TrainingWorkflowOut", self._object("GET", f"/workflows/training/{uuid}"))
 
     def is_training_workflow_complete(self, workflow_uuid: str) -> bool:
         """Whether training finished and its classifiers are stored."""
         return bool(self.get_training_workflow(workflow_uuid)["status"] == "complete")
 
-    def get_classifier_set_info(self, course_id: str, item_id: str) -> dict[str, Any] | None:
+    def get_classifier_set_info(self, course_id: str, item_id: str) -> ClassifierSetOut | None:
         """The classifier set that grades the item now, with its metrics, or None."""
-        return self._object_or_none("GET", _item(course_id, item_id, "/classifier-set"))
+        return cast(
+            "ClassifierSetOut | None",
+            self._object_or_none("GET", _item(course_id, item_id, "/classifier-set")),
+        )
 
     def list_classifier_sets(
         self, course_id: str, item_id: str, *, offset: int = 0, limit: int = 100
-    ) -> dict[str, Any]:
+    ) -> ClassifierSetsPage:
         """Every classifier set of the item, newest first."""
         path = _item(course_id, item_id, "/classifier-sets")
-        return self._object("GET", path, params={"offset": offset, "limit": limit})
+        return cast(
+            "ClassifierSetsPage",
+            self._object("GET", path, params={"offset": offset, "limit": limit}),
+        )
 
     # Grading ------------------------------------------------------------------------
 
@@ -198,10 +232,12 @@ class HttpClient:
         answer: Any,
         *,
         external_id: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Submitted:
         """Store a submission and start grading it."""
         body = {"student_id": student_id, "answer": answer, "external_id": external_id}
-        return self._object("POST", _item(course_id, item_id, "/submissions"), json=body)
+        return cast(
+            "Submitted", self._object("POST", _item(course_id, item_id, "/submissions"), json=body)
+        )
 
     def submit_many(
         self,
@@ -210,7 +246,7 @@ class HttpClient:
         submissions: Sequence[dict[str, Any]],
         *,
         progress: Callable[[int], None] | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Submitted]:
         """Store several submissions in one transaction: all of them or, on error, none.
 
         Args:
@@ -226,22 +262,25 @@ class HttpClient:
             progress(len(results))
         return results
 
-    def get_submission(self, submission_uuid: str) -> dict[str, Any]:
+    def get_submission(self, submission_uuid: str) -> SubmissionOut:
         """A submission, its grading status and its latest assessment (or None)."""
-        return self._object("GET", _submission(submission_uuid))
+        return cast("SubmissionOut", self._object("GET", _submission(submission_uuid)))
 
-    def get_latest_assessment(self, submission_uuid: str) -> dict[str, Any] | None:
+    def get_latest_assessment(self, submission_uuid: str) -> AssessmentOut | None:
         """The newest AI assessment, or None while the submission is being graded."""
-        return self._object_or_none("GET", _submission(submission_uuid, "/assessment"))
+        return cast(
+            "AssessmentOut | None",
+            self._object_or_none("GET", _submission(submission_uuid, "/assessment")),
+        )
 
     def get_assessment_scores_by_criteria(self, submission_uuid: str) -> dict[str, int]:
         """``{criterion: points}`` of the newest AI assessment; empty while ungraded."""
-        return self._object("GET", _submission(submission_uuid, "/scores"))
+        return cast("dict[str, int]", self._object("GET", _submission(submission_uuid, "/scores")))
 
-    def get_grading_workflow(self, workflow_uuid: str) -> dict[str, Any]:
+    def get_grading_workflow(self, workflow_uuid: str) -> GradingWorkflowOut:
         """A grading workflow's status, attempts and error."""
         uuid = _segment(workflow_uuid, "workflow_uuid", "grading_invalid")
-        return self._object("GET", f"/workflows/grading/{uuid}")
+        return cast("GradingWorkflowOut", self._object("GET", f"/workflows/grading/{uuid}"))
 
     def is_grading_workflow_complete(self, workflow_uuid: str) -> bool:
         """Whether the submission has its assessment."""
@@ -252,7 +291,7 @@ class HttpClient:
     ) -> dict[str, str]:
         """``{uuid: status}`` for many workflows of one type; unknown ids are left out."""
         body = {"workflow_uuids": list(workflow_uuids), "task_type": task_type}
-        return self._object("POST", "/workflows/statuses", json=body)
+        return cast("dict[str, str]", self._object("POST", "/workflows/statuses", json=body))
 
     def list_submissions(
         self,
@@ -263,7 +302,7 @@ class HttpClient:
         limit: int = 100,
         status: str | None = None,
         confidence_below: float | None = None,
-    ) -> dict[str, Any]:
+    ) -> SubmissionsPage:
         """An item's submissions, oldest first, each with its status and assessment."""
         params = {
             "offset": offset,
@@ -272,33 +311,41 @@ class HttpClient:
             "confidence_below": confidence_below,
         }
         path = _item(course_id, item_id, "/submissions")
-        return self._object("GET", path, params=params)
+        return cast("SubmissionsPage", self._object("GET", path, params=params))
 
     # Rescheduling and the backlog ---------------------------------------------------
 
     def reschedule_unfinished_tasks(
         self, course_id: str, item_id: str | None = None, task_type: str = "all"
-    ) -> dict[str, int]:
+    ) -> Rescheduled:
         """Queue unfinished work of an item (or of a whole course) again."""
         params = {"task_type": task_type}
         if item_id is None:
             course = _segment(course_id, "course_id", "item_invalid")
-            return self._object("POST", f"/courses/{course}/reschedule", params=params)
-        return self._object("POST", _item(course_id, item_id, "/reschedule"), params=params)
+            return cast(
+                "Rescheduled", self._object("POST", f"/courses/{course}/reschedule", params=params)
+            )
+        return cast(
+            "Rescheduled",
+            self._object("POST", _item(course_id, item_id, "/reschedule"), params=params),
+        )
 
-    def status(self, course_id: str | None = None, item_id: str | None = None) -> dict[str, Any]:
+    def status(self, course_id: str | None = None, item_id: str | None = None) -> StatusOut:
         """Workflow counts, queue lengths, the oldest unfinished work and live workers."""
-        return self._object("GET", "/status", params={"course_id": course_id, "item_id": item_id})
+        return cast(
+            "StatusOut",
+            self._object("GET", "/status", params={"course_id": course_id, "item_id": item_id}),
+        )
 
     # Transport ----------------------------------------------------------------------
 
-    def _object(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def _object(self, method: str, path: str, **kwargs: Any) -> Any:
         result = self._call(method, path, **kwargs)
         if not isinstance(result, dict):
             raise InternalError(f"essaygrader answered {path} with {type(result).__name__}")
         return result
 
-    def _object_or_none(self, method: str, path: str, **kwargs: Any) -> dict[str, Any] | None:
+    def _object_or_none(self, method: str, path: str, **kwargs: Any) -> Any:
         return None if (result := self._call(method, path, **kwargs)) is None else result
 
     def _call(
@@ -323,6 +370,12 @@ class HttpClient:
         if response.status_code >= 400:
             raise error_from_response(response.status_code, _json_or_none(response))
         return response.json()
+
+
+if TYPE_CHECKING:
+
+    def _conforms(client: HttpClient) -> GradingService:
+        return client
 
 
 def error_from_response(status: int, body: Any) -> EssayGraderError:

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from essaygrader.errors import EssayGraderError, RequestError
@@ -129,7 +129,9 @@ def _jsonl_rows(source: str, text: str) -> tuple[list[str], list[dict[str, Any]]
     return list(dict.fromkeys(k for row in rows for k in row)), rows
 
 
-def example_rows(text: str, kind: str, source: str, rubric: dict[str, Any]) -> list[dict[str, Any]]:
+def example_rows(
+    text: str, kind: str, source: str, rubric: Mapping[str, Any]
+) -> list[dict[str, Any]]:
     """Training examples from a table: ``text`` plus one option-name column per scored
     criterion (columns of feedback-only criteria are allowed and ignored)."""
     scored = [c["name"] for c in rubric["criteria"] if c["options"]]

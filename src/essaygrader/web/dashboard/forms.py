@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from essaygrader.contract import ExampleError, Rescheduled
 from essaygrader.domain import tables
 from essaygrader.domain.access import Permission
 from essaygrader.errors import RequestError
@@ -134,7 +135,7 @@ def reschedule_course(
     return redirect(f"{PREFIX}/courses/{url_part(course_id)}?{_rescheduled(counts)}")
 
 
-def _rescheduled(counts: dict[str, int]) -> str:
+def _rescheduled(counts: Rescheduled) -> str:
     return urlencode(
         {
             "notice": "rescheduled",
@@ -145,7 +146,7 @@ def _rescheduled(counts: dict[str, int]) -> str:
     )
 
 
-def _located(error: dict[str, Any]) -> dict[str, Any]:
+def _located(error: ExampleError) -> dict[str, Any]:
     """An example's error as the row and column of the uploaded file."""
     found = tables.row_and_column(error["field"])
     row, column = found if found else (None, "")

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from essaygrader.api.ai import AIGradingAPI
+from essaygrader.contract import WorkflowStatusName as WorkflowStatus
 from essaygrader.domain.access import Permission, Principal
 from essaygrader.errors import NotFoundError
 from essaygrader.web.access import check_course, check_permission
@@ -20,7 +21,6 @@ from essaygrader.web.dashboard import charts
 from essaygrader.web.dashboard.render import PREFIX, redirect, render, url_part
 from essaygrader.web.dashboard.session import UserDep
 from essaygrader.web.deps import APIDep, RuntimeDep
-from essaygrader.web.schemas.common import WorkflowStatus
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -162,8 +162,14 @@ def training_status(
             field="workflow_uuid",
             code="training_workflow_not_found",
         )
-    shown = ("status", "criteria_done", "criteria_total", "attempts", "last_error")
-    return JSONResponse({k: workflow[k] for k in shown}, headers={"Cache-Control": "no-store"})
+    shown = {
+        "status": workflow["status"],
+        "criteria_done": workflow["criteria_done"],
+        "criteria_total": workflow["criteria_total"],
+        "attempts": workflow["attempts"],
+        "last_error": workflow["last_error"],
+    }
+    return JSONResponse(shown, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/courses/{course_id}/items/{item_id}/quality")
@@ -185,7 +191,7 @@ def quality(
     chosen = next((s for s in listed if s["uuid"] == wanted), listed[0] if listed else None)
     criteria = []
     metrics = chosen["metrics"] if chosen else None
-    for name, values in ((metrics or {}).get("criteria") or {}).items():
+    for name, values in (metrics["criteria"] if metrics else {}).items():
         criteria.append(
             {
                 "name": name,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from essaygrader.contract import Rescheduled, StatusOut
 from essaygrader.errors import RequestError
 from essaygrader.web.access import BacklogReader, CourseRescheduler, ItemRescheduler, check_course
 from essaygrader.web.deps import APIDep
-from essaygrader.web.schemas.operations import Rescheduled, StatusOut
 
 router = APIRouter(tags=["backlog"])
 
@@ -29,7 +29,7 @@ def status(
     api: APIDep,
     course_id: Annotated[str | None, Query(description="Only this course.")] = None,
     item_id: Annotated[str | None, Query(description="Only this item (needs course_id).")] = None,
-) -> dict[str, Any]:
+) -> StatusOut:
     """Workflow counts by type and status, the oldest unfinished workflow of each type,
     queue lengths and live workers. Counts cover the courses the token reaches, narrowed
     to one course or item on request; queues and workers are the service's."""
@@ -47,9 +47,7 @@ def status(
     response_model=Rescheduled,
     summary="Reschedule an item's unfinished work",
 )
-def reschedule_item(
-    item: ItemRescheduler, api: APIDep, task_type: TaskType = "all"
-) -> dict[str, int]:
+def reschedule_item(item: ItemRescheduler, api: APIDep, task_type: TaskType = "all") -> Rescheduled:
     """Queue the item's unfinished training and grading again, training first; failed
     workflows get a fresh set of attempts."""
     return api.reschedule_unfinished_tasks(item.course_id, item.item_id, task_type)
@@ -62,6 +60,6 @@ def reschedule_item(
 )
 def reschedule_course(
     course: CourseRescheduler, api: APIDep, task_type: TaskType = "all"
-) -> dict[str, int]:
+) -> Rescheduled:
     """Queue every unfinished workflow of every item of the course again."""
     return api.reschedule_unfinished_tasks(course.course_id, None, task_type)

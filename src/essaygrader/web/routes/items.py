@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from essaygrader.contract import CoursesPage, ItemOut, ItemsPage
 from essaygrader.errors import RequestError
 from essaygrader.web.access import (
     CourseItemManager,
@@ -16,7 +17,7 @@ from essaygrader.web.access import (
 )
 from essaygrader.web.deps import APIDep
 from essaygrader.web.schemas.common import Limit, Offset
-from essaygrader.web.schemas.items import CoursesPage, ItemCreate, ItemOut, ItemsPage, ItemUpdate
+from essaygrader.web.schemas.items import ItemCreate, ItemUpdate
 
 router = APIRouter(tags=["items"])
 
@@ -40,7 +41,7 @@ def addressable(value: str, field: str) -> str:
 @router.get("/courses", response_model=CoursesPage, summary="Courses and their item counts")
 def list_courses(
     principal: ItemsLister, api: APIDep, offset: Offset = 0, limit: Limit = 100
-) -> dict[str, Any]:
+) -> CoursesPage:
     """Every course with items; for a course-scoped token, exactly its courses."""
     return api.list_courses(offset=offset, limit=limit, course_ids=principal.course_scope)
 
@@ -52,7 +53,7 @@ def list_items(
     course_id: Annotated[str | None, Query(description="Only this course's items.")] = None,
     offset: Offset = 0,
     limit: Limit = 100,
-) -> dict[str, Any]:
+) -> ItemsPage:
     """Items ordered by course and id, limited to the courses the token reaches."""
     if course_id is not None:
         check_course(principal, course_id)
@@ -62,7 +63,7 @@ def list_items(
 @router.post(
     "/courses/{course_id}/items", status_code=201, response_model=ItemOut, summary="Create an item"
 )
-def create_item(course: CourseItemManager, body: ItemCreate, api: APIDep) -> dict[str, Any]:
+def create_item(course: CourseItemManager, body: ItemCreate, api: APIDep) -> ItemOut:
     """Create an item (a question of the course) with its rubric."""
     return api.create_item(
         addressable(course.course_id, "course_id"),
@@ -76,7 +77,7 @@ def create_item(course: CourseItemManager, body: ItemCreate, api: APIDep) -> dic
 
 
 @router.get("/courses/{course_id}/items/{item_id}", response_model=ItemOut, summary="Get an item")
-def get_item(item: ItemReader, api: APIDep) -> dict[str, Any]:
+def get_item(item: ItemReader, api: APIDep) -> ItemOut:
     """An item and its rubric."""
     return api.get_item(item.course_id, item.item_id)
 
@@ -84,7 +85,7 @@ def get_item(item: ItemReader, api: APIDep) -> dict[str, Any]:
 @router.patch(
     "/courses/{course_id}/items/{item_id}", response_model=ItemOut, summary="Change an item"
 )
-def update_item(item: ItemManager, body: ItemUpdate, api: APIDep) -> dict[str, Any]:
+def update_item(item: ItemManager, body: ItemUpdate, api: APIDep) -> ItemOut:
     """Change an item; fields left out stay as they are.
 
     Changing the criteria, options or points of a trained rubric is refused (409) for a

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from essaygrader.contract import AssessmentOut, SubmissionOut, SubmissionsPage, Submitted
+from essaygrader.contract import WorkflowStatusName as WorkflowStatus
 from essaygrader.domain.access import Principal
 from essaygrader.errors import NotFoundError
 from essaygrader.web.access import AssessmentReader, ItemSubmitter, ResultsReader, hide_foreign
 from essaygrader.web.deps import APIDep
-from essaygrader.web.schemas.common import Limit, Offset, WorkflowStatus
-from essaygrader.web.schemas.grading import (
-    AssessmentOut,
-    SubmissionBatch,
-    SubmissionIn,
-    SubmissionOut,
-    SubmissionsPage,
-    Submitted,
-)
+from essaygrader.web.schemas.common import Limit, Offset
+from essaygrader.web.schemas.grading import SubmissionBatch, SubmissionIn
 
 router = APIRouter(tags=["submissions"])
 
@@ -28,7 +23,7 @@ ITEM = "/courses/{course_id}/items/{item_id}"
 @router.post(
     f"{ITEM}/submissions", status_code=201, response_model=Submitted, summary="Submit an essay"
 )
-def submit(item: ItemSubmitter, body: SubmissionIn, api: APIDep) -> dict[str, Any]:
+def submit(item: ItemSubmitter, body: SubmissionIn, api: APIDep) -> Submitted:
     """Store an essay and start grading it; before training it waits for classifiers."""
     return api.submit(
         item.course_id, item.item_id, body.student_id, body.answer, external_id=body.external_id
@@ -41,7 +36,7 @@ def submit(item: ItemSubmitter, body: SubmissionIn, api: APIDep) -> dict[str, An
     response_model=list[Submitted],
     summary="Submit many essays",
 )
-def submit_many(item: ItemSubmitter, body: SubmissionBatch, api: APIDep) -> list[dict[str, Any]]:
+def submit_many(item: ItemSubmitter, body: SubmissionBatch, api: APIDep) -> list[Submitted]:
     """Store several essays in one transaction: all of them, or none on an error."""
     return api.submit_many(item.course_id, item.item_id, [s.model_dump() for s in body.submissions])
 
@@ -57,7 +52,7 @@ def list_submissions(
         float | None,
         Query(ge=0.0, le=1.0, description="Only those with a criterion scored less surely."),
     ] = None,
-) -> dict[str, Any]:
+) -> SubmissionsPage:
     """The item's submissions, oldest first, with status and latest assessment."""
     return api.list_submissions(
         item.course_id,
@@ -69,7 +64,7 @@ def list_submissions(
     )
 
 
-def _submission(principal: Principal, api: APIDep, submission_uuid: str) -> dict[str, Any]:
+def _submission(principal: Principal, api: APIDep, submission_uuid: str) -> SubmissionOut:
     submission = api.get_submission(submission_uuid)
     hide_foreign(
         principal,
@@ -86,9 +81,7 @@ def _submission(principal: Principal, api: APIDep, submission_uuid: str) -> dict
 @router.get(
     "/submissions/{submission_uuid}", response_model=SubmissionOut, summary="Get a submission"
 )
-def get_submission(
-    principal: AssessmentReader, submission_uuid: str, api: APIDep
-) -> dict[str, Any]:
+def get_submission(principal: AssessmentReader, submission_uuid: str, api: APIDep) -> SubmissionOut:
     """A submission, its grading workflow and its latest assessment (null until graded)."""
     return _submission(principal, api, submission_uuid)
 
@@ -100,10 +93,9 @@ def get_submission(
 )
 def get_latest_assessment(
     principal: AssessmentReader, submission_uuid: str, api: APIDep
-) -> dict[str, Any] | None:
+) -> AssessmentOut | None:
     """The submission's newest AI assessment; null while it is being graded."""
-    assessment: dict[str, Any] | None = _submission(principal, api, submission_uuid)["assessment"]
-    return assessment
+    return _submission(principal, api, submission_uuid)["assessment"]
 
 
 @router.get(

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
-from essaygrader.errors import NotFoundError
-from essaygrader.web.access import ItemTrainer, TrainingReader, TrainingWorkflowReader, hide_foreign
-from essaygrader.web.deps import APIDep
-from essaygrader.web.schemas.common import Limit, Offset
-from essaygrader.web.schemas.training import (
+from essaygrader.contract import (
     ClassifierSetOut,
     ClassifierSetsPage,
     ExamplesCheck,
-    ExamplesCheckRequest,
-    TrainingRequest,
     TrainingStarted,
     TrainingWorkflowOut,
     TrainingWorkflowsPage,
 )
+from essaygrader.errors import NotFoundError
+from essaygrader.web.access import ItemTrainer, TrainingReader, TrainingWorkflowReader, hide_foreign
+from essaygrader.web.deps import APIDep
+from essaygrader.web.schemas.common import Limit, Offset
+from essaygrader.web.schemas.training import ExamplesCheckRequest, TrainingRequest
 
 router = APIRouter(tags=["training"])
 
@@ -32,7 +29,7 @@ ITEM = "/courses/{course_id}/items/{item_id}"
     response_model=TrainingStarted,
     summary="Train the item's classifiers",
 )
-def train_classifiers(item: ItemTrainer, body: TrainingRequest, api: APIDep) -> dict[str, Any]:
+def train_classifiers(item: ItemTrainer, body: TrainingRequest, api: APIDep) -> TrainingStarted:
     """Store graded examples and schedule training of one classifier per scored criterion."""
     return api.train_classifiers(
         item.course_id,
@@ -47,7 +44,7 @@ def train_classifiers(item: ItemTrainer, body: TrainingRequest, api: APIDep) -> 
 )
 def check_training_examples(
     item: ItemTrainer, body: ExamplesCheckRequest, api: APIDep
-) -> dict[str, Any]:
+) -> ExamplesCheck:
     """Validate examples without storing anything, reporting every invalid one."""
     return api.check_training_examples(item.course_id, item.item_id, body.examples)
 
@@ -55,7 +52,7 @@ def check_training_examples(
 @router.get(f"{ITEM}/training", response_model=TrainingWorkflowsPage, summary="Item's training")
 def list_training_workflows(
     item: TrainingReader, api: APIDep, offset: Offset = 0, limit: Limit = 100
-) -> dict[str, Any]:
+) -> TrainingWorkflowsPage:
     """The item's training workflows, newest first."""
     return api.list_training_workflows(item.course_id, item.item_id, offset=offset, limit=limit)
 
@@ -67,7 +64,7 @@ def list_training_workflows(
 )
 def get_training_workflow(
     principal: TrainingWorkflowReader, workflow_uuid: str, api: APIDep
-) -> dict[str, Any]:
+) -> TrainingWorkflowOut:
     """A training workflow's status, attempts, last error and progress."""
     workflow = api.get_training_workflow(workflow_uuid)
     hide_foreign(
@@ -87,7 +84,7 @@ def get_training_workflow(
     response_model=ClassifierSetOut | None,
     summary="The classifier set grading the item",
 )
-def get_classifier_set_info(item: TrainingReader, api: APIDep) -> dict[str, Any] | None:
+def get_classifier_set_info(item: TrainingReader, api: APIDep) -> ClassifierSetOut | None:
     """The set that grades the item now, with its quality metrics; null before training."""
     return api.get_classifier_set_info(item.course_id, item.item_id)
 
@@ -97,6 +94,6 @@ def get_classifier_set_info(item: TrainingReader, api: APIDep) -> dict[str, Any]
 )
 def list_classifier_sets(
     item: TrainingReader, api: APIDep, offset: Offset = 0, limit: Limit = 100
-) -> dict[str, Any]:
+) -> ClassifierSetsPage:
     """Every classifier set trained for the item, newest first, with quality metrics."""
     return api.list_classifier_sets(item.course_id, item.item_id, offset=offset, limit=limit)

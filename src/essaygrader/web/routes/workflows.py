@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
+from essaygrader.contract import GradingWorkflowOut
+from essaygrader.contract import WorkflowStatusName as WorkflowStatus
 from essaygrader.domain.access import Permission
 from essaygrader.errors import NotFoundError
 from essaygrader.web.access import AssessmentReader, check_permission, hide_foreign
 from essaygrader.web.deps import APIDep, PrincipalDep
-from essaygrader.web.schemas.common import WorkflowStatus
-from essaygrader.web.schemas.grading import GradingWorkflowOut, WorkflowStatusesRequest
+from essaygrader.web.schemas.grading import WorkflowStatusesRequest
 
 router = APIRouter(tags=["workflows"])
 
@@ -23,7 +22,7 @@ router = APIRouter(tags=["workflows"])
 )
 def get_grading_workflow(
     principal: AssessmentReader, workflow_uuid: str, api: APIDep
-) -> dict[str, Any]:
+) -> GradingWorkflowOut:
     """A grading workflow's status, attempts and last error."""
     workflow = api.get_grading_workflow(workflow_uuid)
     hide_foreign(

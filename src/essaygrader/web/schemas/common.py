@@ -7,7 +7,7 @@ unknown fields through, so the HTTP API never hides a field the Python API retur
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,14 +30,6 @@ class ErrorBody(ResponseModel):
     message: str = Field(examples=["item_id: no item course-1/essay-9; create it first"])
     field: str | None = Field(examples=["item_id"])
 
-
-class PageFields(ResponseModel):
-    total: int
-    offset: int
-    limit: int
-
-
-WorkflowStatus = Literal["waiting", "scheduled", "failed", "complete"]
 
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="How many entries to skip.")]
 Limit = Annotated[

@@ -9,10 +9,7 @@ from pydantic import Field, WithJsonSchema
 from essaygrader.api.base import MAX_BATCH_SUBMISSIONS
 from essaygrader.domain.validation import MAX_ID_CHARS
 from essaygrader.web.schemas.common import (
-    PageFields,
     RequestModel,
-    ResponseModel,
-    WorkflowStatus,
 )
 
 _TEXT = {
@@ -62,74 +59,3 @@ class SubmissionBatch(RequestModel):
 class WorkflowStatusesRequest(RequestModel):
     workflow_uuids: list[str] = Field(max_length=MAX_BATCH_SUBMISSIONS)
     task_type: Literal["train", "grade"] = "grade"
-
-
-class Submitted(ResponseModel):
-    submission_uuid: str
-    grading_workflow_uuid: str
-    status: Literal["scheduled", "waiting"]
-
-
-class AssessmentPartOut(ResponseModel):
-    criterion: str
-    option: str
-    points: int
-    confidence: float
-
-
-class AssessmentOut(ResponseModel):
-    uuid: str
-    type: str
-    submission_uuid: str
-    grading_workflow_uuid: str
-    classifier_set_uuid: str
-    scorer_id: str
-    scored_at: str
-    points_earned: int
-    points_possible: int
-    parts: list[AssessmentPartOut]
-
-
-class GradingWorkflowOut(ResponseModel):
-    uuid: str
-    type: Literal["grade"]
-    status: WorkflowStatus
-    submission_uuid: str
-    course_id: str
-    item_id: str
-    classifier_set_uuid: str | None
-    assessment_uuid: str | None
-    created_at: str
-    scheduled_at: str | None
-    started_at: str | None
-    completed_at: str | None
-    failed_at: str | None
-    attempts: int
-    last_error: str | None
-
-
-class SubmissionOut(ResponseModel):
-    uuid: str
-    course_id: str
-    item_id: str
-    student_id: str
-    external_id: str | None
-    answer: Any = Field(description="As submitted: a string, {text} or {parts}.")
-    text: str
-    created_at: str
-    grading_workflow: GradingWorkflowOut | None
-    assessment: AssessmentOut | None
-
-
-class SubmissionSummary(ResponseModel):
-    submission_uuid: str
-    student_id: str
-    external_id: str | None
-    created_at: str
-    status: WorkflowStatus
-    grading_workflow_uuid: str
-    assessment: AssessmentOut | None
-
-
-class SubmissionsPage(PageFields):
-    submissions: list[SubmissionSummary]

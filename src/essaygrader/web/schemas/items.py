@@ -14,7 +14,7 @@ from essaygrader.domain.rubric import (
     MAX_PROSE_CHARS,
 )
 from essaygrader.domain.validation import MAX_ID_CHARS
-from essaygrader.web.schemas.common import PageFields, RequestModel, ResponseModel
+from essaygrader.web.schemas.common import RequestModel
 
 
 class OptionIn(RequestModel):
@@ -61,47 +61,3 @@ class ItemUpdate(RequestModel):
     algorithm_id: str | None = None
     published: bool | SkipJsonSchema[None] = None
     min_qwk: float | None = Field(default=None, ge=-1.0, le=1.0)
-
-
-class OptionOut(ResponseModel):
-    name: str
-    points: int
-    explanation: str
-
-
-class CriterionOut(ResponseModel):
-    name: str
-    prompt: str
-    options: list[OptionOut]
-
-
-class RubricOut(ResponseModel):
-    criteria: list[CriterionOut]
-
-
-class ItemOut(ResponseModel):
-    course_id: str
-    item_id: str
-    prompt: str
-    rubric: RubricOut
-    rubric_content_hash: str
-    rubric_structure_hash: str
-    algorithm_id: str | None
-    published: bool
-    min_qwk: float | None
-    created_at: str
-    updated_at: str
-    warnings: list[str]
-
-
-class ItemsPage(PageFields):
-    items: list[ItemOut]
-
-
-class CourseOut(ResponseModel):
-    course_id: str
-    items: int
-
-
-class CoursesPage(PageFields):
-    courses: list[CourseOut]
