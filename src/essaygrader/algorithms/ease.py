@@ -168,15 +168,31 @@ class _TrainingSet:
 class EaseClassifier(CriterionClassifier):
     """EASE-style gradient boosting on count, spelling, grammar, prompt and n-gram features.
 
-    Parameters: ``seed`` (0); ``truncate`` (True) scores a regression by truncating it
-    before snapping to the nearest point, as EASE's scores were, where False rounds it;
-    the choice is kept in the model. After ``fit``, ``oof_points_`` holds each training essay's
-    prediction from a 3-fold cross-validation whose folds re-learn the n-gram selection
-    and grammar reference, so it is an honest out-of-sample estimate.
+    Args:
+        seed: Fold assignment and LightGBM's seed.
+        truncate: Score a regression by truncating it before snapping to the nearest
+            point, as EASE's scores were; False rounds it. The choice is kept in the
+            model (``truncate_``); models stored before the parameter existed round.
+
+    After ``fit``, ``oof_points_`` holds each training essay's prediction from a 3-fold
+    cross-validation whose folds re-learn the n-gram selection and grammar reference, so
+    it is an honest out-of-sample estimate.
     """
 
     algorithm_id = "ease"
     format_version = 1
+
+    classes_: list[int]
+    is_classifier_: bool
+    truncate_: bool
+    vocabulary_: _Vocabulary
+    booster_: lgb.Booster | None
+    spread_: float
+    calibration_: IsotonicCalibration
+
+    def __init__(self, *, seed: int = 0, truncate: bool = True) -> None:
+        self.seed = seed
+        self.truncate = truncate
 
     def fit(
         self,
@@ -191,11 +207,11 @@ class EaseClassifier(CriterionClassifier):
         cache = cache if cache is not None else FeatureCache()
         texts = list(texts)
         targets = np.asarray(points, dtype=np.float64)
-        seed = int(self.params.get("seed", 0))
+        seed = int(self.seed)
         self.valid_points_ = sorted({int(p) for p in valid_points})
         self.classes_ = sorted({int(p) for p in points})
         self.is_classifier_ = len(self.classes_) <= MAX_CLASSIFIER_POINTS
-        self.truncate_ = bool(self.params.get("truncate", True))
+        self.truncate_ = bool(self.truncate)
 
         training = _TrainingSet(texts, prompt, cache)
         oof_raw = np.zeros(len(texts))
@@ -296,7 +312,8 @@ class EaseClassifier(CriterionClassifier):
         if self.booster_ is not None:
             arrays["booster"] = booster_to_array(self.booster_)
         metadata = {
-            "params": {"seed": int(self.params.get("seed", 0)), "truncate": self.truncate_},
+            # The mapping the calibration was fitted for, whatever set_params changed since.
+            "params": {**self.get_params(), "truncate": self.truncate_},
             "valid_points": self.valid_points_,
             "classes": self.classes_,
             "is_classifier": self.is_classifier_,
@@ -307,18 +324,18 @@ class EaseClassifier(CriterionClassifier):
         return ModelData(self.algorithm_id, self.format_version, metadata, pack_arrays(arrays))
 
     @classmethod
-    def from_model(cls, model: ModelData, **params: Any) -> Self:
+    def from_model(cls, model: ModelData) -> Self:
         cls.check_format(model)
+        # Models stored before the option existed rounded their regressions.
+        classifier = cls(**cls.stored_params(model, before_added={"truncate": False}))
         arrays = unpack_arrays(model.payload)
         try:
             meta = model.metadata
-            classifier = cls(**params)
             classifier.valid_points_ = sorted(int(p) for p in meta["valid_points"])
             classifier.classes_ = [int(p) for p in meta["classes"]]
             classifier.is_classifier_ = bool(meta["is_classifier"])
             classifier.spread_ = float(meta["spread"])
-            # Models stored before the option existed rounded their regressions.
-            classifier.truncate_ = bool(meta["params"].get("truncate", False))
+            classifier.truncate_ = bool(classifier.truncate)
             ngrams = [str(g) for g in arrays["ngrams"].tolist()][: int(meta["ngram_count"])]
             stored = zip(
                 arrays["reference"].tolist(), arrays["reference_counts"].tolist(), strict=True
