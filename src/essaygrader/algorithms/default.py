@@ -435,6 +435,8 @@ class DefaultClassifier(CriterionClassifier):
                 inputs += len(classifier.ngrams_)
                 if classifier.booster_.num_feature() != inputs:
                     raise ValueError("the booster's inputs do not match the model's n-grams")
+                if classifier.booster_.num_model_per_iteration() != 1:
+                    raise ValueError("the booster makes more than one prediction per essay")
             classifier.ngram_columns_ = _columns(classifier.space_, classifier.ngrams_)
             space = classifier.space_
             columns = space.word.size + space.char.size + len(space.hand_mean)
@@ -442,7 +444,14 @@ class DefaultClassifier(CriterionClassifier):
                 raise ValueError(f"{classifier.weights_.shape[0]} weights for {columns} columns")
             if len(classifier.cutpoints_) != len(classifier.valid_points_) - 1:
                 raise ValueError("cut-points do not match the valid points")
-        except (KeyError, ValueError, TypeError, UnicodeDecodeError, LightGBMError) as exc:
+        except (
+            KeyError,
+            ValueError,
+            TypeError,
+            IndexError,
+            ArithmeticError,
+            LightGBMError,
+        ) as exc:
             raise InternalError(
                 f"default model is malformed: {exc}", code="algorithm_load_error"
             ) from exc

@@ -357,8 +357,39 @@ class EaseClassifier(CriterionClassifier):
                 raise ValueError("classes are not among the valid points")
             if (classifier.booster_ is None) != (len(classifier.classes_) == 1):
                 raise ValueError("booster presence does not match the classes")
-        except (KeyError, ValueError, TypeError, UnicodeDecodeError, LightGBMError) as exc:
+            if classifier.is_classifier_ != (len(classifier.classes_) <= MAX_CLASSIFIER_POINTS):
+                raise ValueError("is_classifier does not match the classes")
+            if classifier.booster_ is not None:
+                _check_booster(classifier.booster_, classifier)
+        except (
+            KeyError,
+            ValueError,
+            TypeError,
+            IndexError,
+            ArithmeticError,
+            LightGBMError,
+        ) as exc:
             raise InternalError(
                 f"ease model is malformed: {exc}", code="algorithm_load_error"
             ) from exc
         return classifier
+
+
+def _check_booster(booster: lgb.Booster, classifier: EaseClassifier) -> None:
+    """Refuse a stored booster whose inputs or outputs do not fit the rest of the model.
+
+    Raises:
+        ValueError: They do not.
+    """
+    inputs = (
+        len(ef.COUNT_FEATURES)
+        + len(ef.GRAMMAR_FEATURES)
+        + len(ef.PROMPT_FEATURES)
+        + len(classifier.vocabulary_.ngrams)
+    )
+    if booster.num_feature() != inputs:
+        raise ValueError(f"the booster takes {booster.num_feature()} inputs, not {inputs}")
+    classes = len(classifier.classes_)
+    outputs = classes if classifier.is_classifier_ and classes > 2 else 1
+    if booster.num_model_per_iteration() != outputs:
+        raise ValueError("the booster's outputs do not match the classes")

@@ -25,6 +25,7 @@ from essaygrader.algorithms.base import (
     Score,
     check_training_data,
 )
+from essaygrader.algorithms.model_format import load_json
 from essaygrader.errors import InternalError
 
 
@@ -106,11 +107,11 @@ class FakeClassifier(CriterionClassifier):
     def from_model(cls, model: ModelData) -> Self:
         cls.check_format(model)
         classifier = cls(**cls.stored_params(model))
+        payload = load_json(model.payload, what="fake model")
         try:
-            payload = json.loads(model.payload)
             centres = {int(p): float(c) for p, c in payload["centres"]}
             valid_points = [int(p) for p in model.metadata["valid_points"]]
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
             raise InternalError(
                 f"fake model is malformed: {exc}", code="algorithm_load_error"
             ) from exc

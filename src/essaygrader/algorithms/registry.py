@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from essaygrader.algorithms.base import CriterionClassifier, ModelData
-from essaygrader.errors import InternalError, RequestError
+from essaygrader.errors import EssayGraderError, InternalError, RequestError
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,18 @@ class AlgorithmRegistry:
         configured = self.spec(algorithm_id).params
         cls.check_params(configured, registered_as=algorithm_id)
         defaults = cls.default_params()
-        classifier = cls.from_model(model)
+        try:
+            classifier = cls.from_model(model)
+        except (EssayGraderError, MemoryError):
+            raise
+        except Exception as exc:
+            # A model is data: whatever an algorithm failed to catch while reading one,
+            # the model is at fault, and reading it again fails again.
+            raise InternalError(
+                f"algorithm {algorithm_id!r} could not read its model: {type(exc).__name__}: {exc}",
+                algorithm_id=algorithm_id,
+                code="algorithm_load_error",
+            ) from exc
         return classifier.set_params(
             **{name: configured.get(name, defaults[name]) for name in cls.scoring_params}
         )
