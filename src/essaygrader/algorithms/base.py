@@ -1,8 +1,10 @@
 """The contract every scoring algorithm implements.
 
-In the spirit of scikit-learn's estimator contract: the constructor only stores keyword
-parameters; ``fit`` validates its input and sets learned attributes (ending in ``_``);
-``predict`` before ``fit`` raises :class:`~essaygrader.errors.NotFittedError`. One
+In the spirit of scikit-learn's estimator contract: the constructor takes explicit keyword
+parameters and only stores each, unchanged, under its own name; ``get_params`` reads them
+back, ``clone`` makes an unfitted copy, and a name that is not a parameter is refused by
+name. ``fit`` validates its input and sets learned attributes (ending in ``_``);
+``predict`` before ``fit`` raises an internal error coded ``not_fitted``. One
 classifier scores one rubric criterion. A trained classifier becomes :class:`ModelData`
 (bytes plus JSON metadata) through ``to_model`` and comes back through ``from_model``,
 which must never run code found in the data: no pickle, no joblib.
@@ -14,14 +16,17 @@ classifier, so the first classifier computes an essay's features and the others 
 
 from __future__ import annotations
 
+import copy
+import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self, TypeVar
 
-from essaygrader.errors import InternalError
+from essaygrader.errors import InternalError, RequestError
 
 T = TypeVar("T")
+_NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
 
 @dataclass(frozen=True)
@@ -96,14 +101,156 @@ class CriterionClassifier(ABC):
     """Scores essays on one rubric criterion; subclasses are registered algorithms.
 
     Subclasses set ``algorithm_id`` (the registry default) and ``format_version`` (raise
-    it whenever ``to_model`` changes so that older models are refused, not misread).
+    it whenever ``to_model`` changes so that older models are refused, not misread). Their
+    constructor takes explicit keyword parameters (keyword-only, each with a default) and
+    stores them unchanged under the same names; it validates and computes nothing, ``fit``
+    does. ``to_model`` keeps :meth:`get_params` in the model's ``params`` metadata, and
+    ``from_model`` rebuilds the classifier with them through :meth:`stored_params`.
+
+    Attributes:
+        scoring_params: Parameters read when scoring rather than training. A loaded model
+            takes every other parameter from the model, as it was trained, and these from
+            the configuration of the process that loads it.
+        valid_points_: Every point value the criterion allows, sorted; set by ``fit`` and
+            ``from_model``.
+        oof_points_: Set by ``fit`` of algorithms that predict each training essay out of
+            fold while fitting: one valid point per training essay, in training order.
+            Absent after ``from_model``, and for the other algorithms.
     """
 
     algorithm_id: ClassVar[str]
     format_version: ClassVar[int]
+    scoring_params: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, **params: Any) -> None:
-        self.params = params
+    valid_points_: list[int]
+    oof_points_: list[int]
+
+    @classmethod
+    def _init_parameters(cls) -> list[inspect.Parameter]:
+        init = cls.__init__
+        if init is object.__init__:
+            return []
+        parameters = list(inspect.signature(init).parameters.values())[1:]  # after self
+        for parameter in parameters:
+            if parameter.kind not in _NAMED:
+                raise TypeError(
+                    f"{cls.__name__}: a classifier's constructor takes explicit keyword "
+                    f"parameters, not {parameter}"
+                )
+        return parameters
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """The names of the constructor's parameters, sorted.
+
+        Raises:
+            TypeError: The constructor takes ``*args`` or ``**kwargs``, so its parameters
+                cannot be known (or checked).
+        """
+        return sorted(parameter.name for parameter in cls._init_parameters())
+
+    @classmethod
+    def default_params(cls) -> dict[str, Any]:
+        """Each parameter's default value."""
+        return {p.name: p.default for p in cls._init_parameters()}
+
+    def get_params(self) -> dict[str, Any]:
+        """The parameters, as the constructor stored them."""
+        return {name: getattr(self, name) for name in self.param_names()}
+
+    def set_params(self, **params: Any) -> Self:
+        """Change parameters, as the constructor would have stored them.
+
+        They apply from the next ``fit``, and :attr:`scoring_params` from the next
+        ``predict``; a fitted classifier keeps what it learned.
+
+        Raises:
+            RequestError: ``unknown_algorithm_parameter``; a name is not one of the class's
+                parameters.
+        """
+        self.check_params(params)
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def clone(self) -> Self:
+        """A new, unfitted classifier with a copy of these parameters."""
+        return type(self)(**copy.deepcopy(self.get_params()))
+
+    @classmethod
+    def check_params(cls, names: Iterable[str], *, registered_as: str | None = None) -> None:
+        """Refuse parameter names the constructor does not take.
+
+        Args:
+            names: Parameter names, as configured.
+            registered_as: The registry id the parameters were configured under, for the
+                message; the class's own ``algorithm_id`` by default.
+
+        Raises:
+            RequestError: ``unknown_algorithm_parameter``; some names are not parameters.
+                The message names them, the algorithm, and the parameters it has.
+        """
+        valid = cls.param_names()
+        unknown = sorted(set(names) - set(valid))
+        if not unknown:
+            return
+        algorithm = registered_as or cls.algorithm_id
+        if algorithm != cls.algorithm_id:
+            algorithm = f"{algorithm} ({cls.algorithm_id})"
+        raise RequestError(
+            f"algorithm {algorithm!r} has no {_parameters(unknown)}; its parameters "
+            f"are {', '.join(valid) or '(none)'}",
+            code="unknown_algorithm_parameter",
+            field=f"params.{unknown[0]}",
+            algorithm_id=registered_as or cls.algorithm_id,
+            parameters=unknown,
+            valid=valid,
+        )
+
+    @classmethod
+    def with_params(cls, params: Mapping[str, Any], *, registered_as: str | None = None) -> Self:
+        """An unfitted classifier with configured parameters, checked by name first.
+
+        Raises:
+            RequestError: ``unknown_algorithm_parameter``; a name is not one of the class's
+                parameters.
+        """
+        cls.check_params(params, registered_as=registered_as)
+        return cls(**params)
+
+    @classmethod
+    def stored_params(
+        cls, model: ModelData, *, before_added: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The parameters ``model`` was trained with, for this class's constructor.
+
+        A parameter the model lacks (it was stored before the parameter existed) gets its
+        value in ``before_added``, where models of that time behaved otherwise than
+        today's default, or else the constructor's default.
+
+        Raises:
+            InternalError: ``algorithm_load_error``; the model's ``params`` is not a
+                mapping or names a parameter this class does not have.
+        """
+        stored = model.metadata.get("params", {})
+        if not isinstance(stored, Mapping):
+            raise InternalError(
+                f"{cls.algorithm_id} model is malformed: its params are not a mapping",
+                algorithm_id=cls.algorithm_id,
+                code="algorithm_load_error",
+            )
+        valid = cls.param_names()
+        unknown = sorted(set(stored) - set(valid))
+        if unknown:
+            raise InternalError(
+                f"{cls.algorithm_id} model has {_parameters(unknown)}, which this "
+                f"version's {cls.algorithm_id} does not have (its parameters are "
+                f"{', '.join(valid) or '(none)'}); retrain the item's classifiers",
+                algorithm_id=cls.algorithm_id,
+                parameters=unknown,
+                code="algorithm_load_error",
+            )
+        return {**(before_added or {}), **stored}
 
     @abstractmethod
     def fit(
@@ -126,7 +273,8 @@ class CriterionClassifier(ABC):
             prompt: The item's prompt text, for algorithms that compare essays with it.
 
         Raises:
-            InternalError: ``algorithm_training_error``; the examples cannot train this algorithm.
+            InternalError: ``algorithm_training_error``; the examples cannot train this
+                algorithm.
         """
 
     @abstractmethod
@@ -144,13 +292,15 @@ class CriterionClassifier(ABC):
 
     @classmethod
     @abstractmethod
-    def from_model(cls, model: ModelData, **params: Any) -> Self:
-        """Rebuild a fitted classifier from :meth:`to_model`'s output.
+    def from_model(cls, model: ModelData) -> Self:
+        """Rebuild a fitted classifier, with the parameters it was trained with, from
+        :meth:`to_model`'s output.
 
         Raises:
-            InternalError: ``incompatible_model``; the model was made by an incompatible format
-                version.
-            InternalError: ``algorithm_load_error``; the model data is malformed.
+            InternalError: ``incompatible_model``; the model was made by an incompatible
+                format version.
+            InternalError: ``algorithm_load_error``; the model data is malformed or names a
+                parameter the class does not have.
         """
 
     @classmethod
@@ -167,15 +317,20 @@ class CriterionClassifier(ABC):
             )
 
 
+def _parameters(names: list[str]) -> str:
+    """``parameter 'a'`` or ``parameters 'a', 'b'``."""
+    quoted = ", ".join(repr(name) for name in names)
+    return f"parameter {quoted}" if len(names) == 1 else f"parameters {quoted}"
+
+
 def check_training_data(
     texts: Sequence[str], points: Sequence[int], valid_points: Sequence[int]
 ) -> None:
     """Validate what every ``fit`` receives; algorithms call it first.
 
     Raises:
-        InternalError: ``algorithm_training_error``; lengths differ, there are no examples, or a
-            point value is
-            not one of ``valid_points``.
+        InternalError: ``algorithm_training_error``; lengths differ, there are no examples,
+            or a point value is not one of ``valid_points``.
     """
     if len(texts) != len(points):
         raise InternalError(

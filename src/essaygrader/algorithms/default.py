@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Self
 
+import lightgbm as lgb
 import numpy as np
 import scipy.sparse as sp
 from lightgbm.basic import LightGBMError
@@ -67,19 +68,6 @@ from essaygrader.algorithms.ridge import GramDecomposition, fit_ridge_loo, gram_
 from essaygrader.algorithms.text_stats import FEATURE_NAMES
 from essaygrader.errors import InternalError
 
-# Block weights in the ridge design: how much each feature family counts against the
-# others under one shared regularisation. Chosen on the benchmark's dev ids.
-DEFAULT_PARAMS: dict[str, Any] = {
-    "seed": 0,
-    "word_weight": 1.0,
-    "char_weight": 1.0,
-    "hand_weight": 0.15,
-    "folds": 5,
-    "boost": True,
-    "blend": None,
-    "cutpoint_resamples": 20,
-    "cutpoint_rule": "auto",
-}
 CUTPOINT_RULES = ("auto", "bagged", "stretch")
 # With this many training essays per threshold, "auto" keeps free (bagged) thresholds
 # without comparing. On the ASAP prompts of 4 to 11 point values (over 140 essays per
@@ -135,17 +123,23 @@ def _stored_term_scores(
 class DefaultClassifier(CriterionClassifier):
     """The project's most accurate scorer; see the module docstring.
 
-    Parameters (keyword arguments, all optional): ``seed`` (0) makes training
-    reproducible; ``word_weight``, ``char_weight``, ``hand_weight`` scale the feature
-    families in the ridge design; ``folds`` (5) is the k of the out-of-fold predictions;
-    ``boost`` (True) adds the LightGBM stack and the hand-feature ridge; ``blend`` fixes
-    the ridge's weight in the blend, the booster getting the rest (by default the
-    weights with the least out-of-fold squared error);
-    ``cutpoint_resamples`` (20) is how many bootstrap resamples the cut-points are
-    averaged over (0 fits them once); ``cutpoint_rule`` ("auto") is "bagged" (free
-    thresholds), "stretch" (an affine stretch of rounding) or "auto" (bagged with
-    :data:`ESSAYS_PER_THRESHOLD` essays per threshold or more, otherwise whichever does
-    better on held-out halves); ``cutpoint_rule_`` then names the rule used.
+    Args:
+        seed: Makes training reproducible.
+        word_weight: Scale of the word n-gram TF-IDF block in the ridge design.
+        char_weight: Scale of the character n-gram TF-IDF block.
+        hand_weight: Scale of the hand features. The three block weights say how much
+            each feature family counts against the others under one shared
+            regularisation; the defaults were chosen on the benchmark's dev ids.
+        folds: The k of the out-of-fold predictions.
+        boost: Add the LightGBM stack and the hand-feature ridge.
+        blend: Fix the ridge's weight in the blend, the booster getting the rest; by
+            default the weights with the least out-of-fold squared error.
+        cutpoint_resamples: How many bootstrap resamples the cut-points are averaged
+            over (0 fits them once).
+        cutpoint_rule: "bagged" (free thresholds), "stretch" (an affine stretch of
+            rounding) or "auto" (bagged with :data:`ESSAYS_PER_THRESHOLD` essays per
+            threshold or more, otherwise whichever does better on held-out halves);
+            ``cutpoint_rule_`` then names the rule used.
 
     After ``fit``, ``oof_points_`` holds an out-of-fold prediction (a valid point value)
     for each training essay, in training order: the blend of the leave-one-out ridge
@@ -157,8 +151,46 @@ class DefaultClassifier(CriterionClassifier):
     algorithm_id = "default"
     format_version = 3
 
-    def _param(self, name: str) -> Any:
-        return self.params.get(name, DEFAULT_PARAMS[name])
+    space_: FeatureSpace
+    space_key_: str
+    weights_: NDArray[np.float32]
+    intercept_: float
+    alpha_: float
+    booster_: lgb.Booster | None
+    ngrams_: list[str]
+    ngram_columns_: NDArray[np.int64]
+    view_weights_: NDArray[np.float64]
+    hand_weights_: NDArray[np.float64]
+    hand_intercept_: float
+    term_scores_: term_scores.TermScores
+    cutpoint_rule_: str
+    cutpoints_: NDArray[np.float64]
+    spread_: float
+    calibration_: IsotonicCalibration
+    training_size_: int
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        word_weight: float = 1.0,
+        char_weight: float = 1.0,
+        hand_weight: float = 0.15,
+        folds: int = 5,
+        boost: bool = True,
+        blend: float | None = None,
+        cutpoint_resamples: int = 20,
+        cutpoint_rule: str = "auto",
+    ) -> None:
+        self.seed = seed
+        self.word_weight = word_weight
+        self.char_weight = char_weight
+        self.hand_weight = hand_weight
+        self.folds = folds
+        self.boost = boost
+        self.blend = blend
+        self.cutpoint_resamples = cutpoint_resamples
+        self.cutpoint_rule = cutpoint_rule
 
     def fit(
         self,
@@ -170,17 +202,17 @@ class DefaultClassifier(CriterionClassifier):
         prompt: str = "",
     ) -> Self:
         check_training_data(texts, points, valid_points)
-        if self._param("cutpoint_rule") not in CUTPOINT_RULES:
+        if self.cutpoint_rule not in CUTPOINT_RULES:
             raise InternalError(
                 f"default algorithm: cutpoint_rule must be one of {', '.join(CUTPOINT_RULES)},"
-                f" not {self._param('cutpoint_rule')!r}",
+                f" not {self.cutpoint_rule!r}",
                 code="algorithm_training_error",
             )
         cache = cache if cache is not None else FeatureCache()
         texts = list(texts)
         targets = np.asarray(points, dtype=np.float64)
         valid = sorted({int(p) for p in valid_points})
-        seed = int(self._param("seed"))
+        seed = int(self.seed)
         key = texts_key(texts)
         try:
             space, design = cache.shared(
@@ -188,7 +220,7 @@ class DefaultClassifier(CriterionClassifier):
             )
             word, char, hand = design.word, design.char, design.hand
             block_weights = tuple(
-                float(self._param(n)) for n in ("word_weight", "char_weight", "hand_weight")
+                float(w) for w in (self.word_weight, self.char_weight, self.hand_weight)
             )
             decomposition = cache.shared(
                 "default.gram",
@@ -235,25 +267,23 @@ class DefaultClassifier(CriterionClassifier):
         self.hand_intercept_ = 0.0
         self.ngram_columns_ = np.zeros(0, dtype=np.int64)
         self.term_scores_ = term_scores.TermScores(())
-        if self._param("boost") and len(texts) >= stacking.MIN_ESSAYS_TO_BOOST:
+        if self.boost and len(texts) >= stacking.MIN_ESSAYS_TO_BOOST:
             hand_ridge = fit_ridge_loo(
                 cache.shared("default.hand_gram", key, lambda: GramDecomposition.of_features(hand)),
                 targets,
             )
             blocks = cache.shared("default.presence", key, lambda: _presence(design))
             columns = term_scores.score_targets(targets, valid)
-            term_folds = stacking.fold_ids(
-                len(texts), int(self._param("folds")), seed + TERM_FOLD_SEED
-            )
+            term_folds = stacking.fold_ids(len(texts), int(self.folds), seed + TERM_FOLD_SEED)
             self.term_scores_ = term_scores.TermScores.fit(blocks, columns)
             stack = stacking.fit_stack(
                 design,
                 space.word.terms.tolist(),
                 targets,
                 oof,
-                folds=int(self._param("folds")),
+                folds=int(self.folds),
                 seed=seed,
-                blend=None if self._param("blend") is None else float(self._param("blend")),
+                blend=None if self.blend is None else float(self.blend),
                 views=hand_ridge.loo_predictions[:, None],
                 term_features=term_scores.out_of_fold(blocks, columns, term_folds),
             )
@@ -283,11 +313,11 @@ class DefaultClassifier(CriterionClassifier):
         if len(targets) < MIN_ESSAYS_FOR_CUTPOINTS:
             # A handful of out-of-fold predictions cannot place thresholds; round instead.
             return "rounding", initial_cutpoints(valid)
-        rule = self._param("cutpoint_rule")
+        rule = self.cutpoint_rule
         if rule == "auto" and len(targets) / (len(valid) - 1) >= ESSAYS_PER_THRESHOLD:
             rule = "bagged"
         truth = targets.astype(np.int64)
-        resamples = int(self._param("cutpoint_resamples"))
+        resamples = int(self.cutpoint_resamples)
         if rule == "stretch":
             return rule, fit_cutpoints_stretch(oof, truth, valid)
         if rule == "bagged":
@@ -354,7 +384,7 @@ class DefaultClassifier(CriterionClassifier):
             arrays["ngrams"] = np.array(self.ngrams_ or [""], dtype=np.str_)
             arrays["word_term_scores"], arrays["char_term_scores"] = self.term_scores_.tables
         metadata = {
-            "params": {name: self._param(name) for name in DEFAULT_PARAMS},
+            "params": self.get_params(),
             "valid_points": self.valid_points_,
             "intercept": self.intercept_,
             "hand_intercept": self.hand_intercept_,
@@ -367,12 +397,12 @@ class DefaultClassifier(CriterionClassifier):
         return ModelData(self.algorithm_id, self.format_version, metadata, pack_arrays(arrays))
 
     @classmethod
-    def from_model(cls, model: ModelData, **params: Any) -> Self:
+    def from_model(cls, model: ModelData) -> Self:
         cls.check_format(model)
+        classifier = cls(**cls.stored_params(model))
         arrays = unpack_arrays(model.payload)
         try:
             meta = model.metadata
-            classifier = cls(**params)
             classifier.space_ = FeatureSpace.from_arrays(arrays)
             classifier.space_key_ = classifier.space_.fingerprint
             classifier.weights_ = np.asarray(arrays["weights"], dtype=np.float32)
@@ -405,6 +435,8 @@ class DefaultClassifier(CriterionClassifier):
                 inputs += len(classifier.ngrams_)
                 if classifier.booster_.num_feature() != inputs:
                     raise ValueError("the booster's inputs do not match the model's n-grams")
+                if classifier.booster_.num_model_per_iteration() != 1:
+                    raise ValueError("the booster makes more than one prediction per essay")
             classifier.ngram_columns_ = _columns(classifier.space_, classifier.ngrams_)
             space = classifier.space_
             columns = space.word.size + space.char.size + len(space.hand_mean)
@@ -412,7 +444,14 @@ class DefaultClassifier(CriterionClassifier):
                 raise ValueError(f"{classifier.weights_.shape[0]} weights for {columns} columns")
             if len(classifier.cutpoints_) != len(classifier.valid_points_) - 1:
                 raise ValueError("cut-points do not match the valid points")
-        except (KeyError, ValueError, TypeError, UnicodeDecodeError, LightGBMError) as exc:
+        except (
+            KeyError,
+            ValueError,
+            TypeError,
+            IndexError,
+            ArithmeticError,
+            LightGBMError,
+        ) as exc:
             raise InternalError(
                 f"default model is malformed: {exc}", code="algorithm_load_error"
             ) from exc

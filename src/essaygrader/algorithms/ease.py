@@ -168,15 +168,31 @@ class _TrainingSet:
 class EaseClassifier(CriterionClassifier):
     """EASE-style gradient boosting on count, spelling, grammar, prompt and n-gram features.
 
-    Parameters: ``seed`` (0); ``truncate`` (True) scores a regression by truncating it
-    before snapping to the nearest point, as EASE's scores were, where False rounds it;
-    the choice is kept in the model. After ``fit``, ``oof_points_`` holds each training essay's
-    prediction from a 3-fold cross-validation whose folds re-learn the n-gram selection
-    and grammar reference, so it is an honest out-of-sample estimate.
+    Args:
+        seed: Fold assignment and LightGBM's seed.
+        truncate: Score a regression by truncating it before snapping to the nearest
+            point, as EASE's scores were; False rounds it. The choice is kept in the
+            model (``truncate_``); models stored before the parameter existed round.
+
+    After ``fit``, ``oof_points_`` holds each training essay's prediction from a 3-fold
+    cross-validation whose folds re-learn the n-gram selection and grammar reference, so
+    it is an honest out-of-sample estimate.
     """
 
     algorithm_id = "ease"
     format_version = 1
+
+    classes_: list[int]
+    is_classifier_: bool
+    truncate_: bool
+    vocabulary_: _Vocabulary
+    booster_: lgb.Booster | None
+    spread_: float
+    calibration_: IsotonicCalibration
+
+    def __init__(self, *, seed: int = 0, truncate: bool = True) -> None:
+        self.seed = seed
+        self.truncate = truncate
 
     def fit(
         self,
@@ -191,11 +207,11 @@ class EaseClassifier(CriterionClassifier):
         cache = cache if cache is not None else FeatureCache()
         texts = list(texts)
         targets = np.asarray(points, dtype=np.float64)
-        seed = int(self.params.get("seed", 0))
+        seed = int(self.seed)
         self.valid_points_ = sorted({int(p) for p in valid_points})
         self.classes_ = sorted({int(p) for p in points})
         self.is_classifier_ = len(self.classes_) <= MAX_CLASSIFIER_POINTS
-        self.truncate_ = bool(self.params.get("truncate", True))
+        self.truncate_ = bool(self.truncate)
 
         training = _TrainingSet(texts, prompt, cache)
         oof_raw = np.zeros(len(texts))
@@ -296,7 +312,8 @@ class EaseClassifier(CriterionClassifier):
         if self.booster_ is not None:
             arrays["booster"] = booster_to_array(self.booster_)
         metadata = {
-            "params": {"seed": int(self.params.get("seed", 0)), "truncate": self.truncate_},
+            # The mapping the calibration was fitted for, whatever set_params changed since.
+            "params": {**self.get_params(), "truncate": self.truncate_},
             "valid_points": self.valid_points_,
             "classes": self.classes_,
             "is_classifier": self.is_classifier_,
@@ -307,18 +324,18 @@ class EaseClassifier(CriterionClassifier):
         return ModelData(self.algorithm_id, self.format_version, metadata, pack_arrays(arrays))
 
     @classmethod
-    def from_model(cls, model: ModelData, **params: Any) -> Self:
+    def from_model(cls, model: ModelData) -> Self:
         cls.check_format(model)
+        # Models stored before the option existed rounded their regressions.
+        classifier = cls(**cls.stored_params(model, before_added={"truncate": False}))
         arrays = unpack_arrays(model.payload)
         try:
             meta = model.metadata
-            classifier = cls(**params)
             classifier.valid_points_ = sorted(int(p) for p in meta["valid_points"])
             classifier.classes_ = [int(p) for p in meta["classes"]]
             classifier.is_classifier_ = bool(meta["is_classifier"])
             classifier.spread_ = float(meta["spread"])
-            # Models stored before the option existed rounded their regressions.
-            classifier.truncate_ = bool(meta["params"].get("truncate", False))
+            classifier.truncate_ = bool(classifier.truncate)
             ngrams = [str(g) for g in arrays["ngrams"].tolist()][: int(meta["ngram_count"])]
             stored = zip(
                 arrays["reference"].tolist(), arrays["reference_counts"].tolist(), strict=True
@@ -340,8 +357,39 @@ class EaseClassifier(CriterionClassifier):
                 raise ValueError("classes are not among the valid points")
             if (classifier.booster_ is None) != (len(classifier.classes_) == 1):
                 raise ValueError("booster presence does not match the classes")
-        except (KeyError, ValueError, TypeError, UnicodeDecodeError, LightGBMError) as exc:
+            if classifier.is_classifier_ != (len(classifier.classes_) <= MAX_CLASSIFIER_POINTS):
+                raise ValueError("is_classifier does not match the classes")
+            if classifier.booster_ is not None:
+                _check_booster(classifier.booster_, classifier)
+        except (
+            KeyError,
+            ValueError,
+            TypeError,
+            IndexError,
+            ArithmeticError,
+            LightGBMError,
+        ) as exc:
             raise InternalError(
                 f"ease model is malformed: {exc}", code="algorithm_load_error"
             ) from exc
         return classifier
+
+
+def _check_booster(booster: lgb.Booster, classifier: EaseClassifier) -> None:
+    """Refuse a stored booster whose inputs or outputs do not fit the rest of the model.
+
+    Raises:
+        ValueError: They do not.
+    """
+    inputs = (
+        len(ef.COUNT_FEATURES)
+        + len(ef.GRAMMAR_FEATURES)
+        + len(ef.PROMPT_FEATURES)
+        + len(classifier.vocabulary_.ngrams)
+    )
+    if booster.num_feature() != inputs:
+        raise ValueError(f"the booster takes {booster.num_feature()} inputs, not {inputs}")
+    classes = len(classifier.classes_)
+    outputs = classes if classifier.is_classifier_ and classes > 2 else 1
+    if booster.num_model_per_iteration() != outputs:
+        raise ValueError("the booster's outputs do not match the classes")

@@ -6,7 +6,9 @@ grades mean little, but they are the same on every run and machine.
 
 Parameters, for exercising the pipeline (set them in the algorithm registry settings):
 ``train_delay`` and ``score_delay`` sleep that many seconds in ``fit`` and ``predict``;
-``fail`` set to ``"train"`` or ``"score"`` raises the algorithm error of that step.
+``fail`` set to ``"train"`` or ``"score"`` raises the algorithm error of that step. The
+two read when scoring come from the loading process's settings, not from the model, so a
+worker configured to fail scoring fails with models trained before.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import ClassVar, Self
 
 from essaygrader.algorithms.base import (
     CriterionClassifier,
@@ -23,6 +25,7 @@ from essaygrader.algorithms.base import (
     Score,
     check_training_data,
 )
+from essaygrader.algorithms.model_format import load_json
 from essaygrader.errors import InternalError
 
 
@@ -35,6 +38,16 @@ class FakeClassifier(CriterionClassifier):
 
     algorithm_id = "fake"
     format_version = 1
+    scoring_params: ClassVar[frozenset[str]] = frozenset({"score_delay", "fail"})
+
+    centres_: dict[int, float]
+
+    def __init__(
+        self, *, train_delay: float = 0.0, score_delay: float = 0.0, fail: str | None = None
+    ) -> None:
+        self.train_delay = train_delay
+        self.score_delay = score_delay
+        self.fail = fail
 
     def fit(
         self,
@@ -46,8 +59,8 @@ class FakeClassifier(CriterionClassifier):
         prompt: str = "",
     ) -> Self:
         check_training_data(texts, points, valid_points)
-        time.sleep(float(self.params.get("train_delay", 0)))
-        if self.params.get("fail") == "train":
+        time.sleep(float(self.train_delay))
+        if self.fail == "train":
             raise InternalError(
                 "fake algorithm set to fail training", code="algorithm_training_error"
             )
@@ -64,8 +77,8 @@ class FakeClassifier(CriterionClassifier):
             raise InternalError(
                 "fake classifier: call fit or from_model before predict", code="not_fitted"
             )
-        time.sleep(float(self.params.get("score_delay", 0)))
-        if self.params.get("fail") == "score":
+        time.sleep(float(self.score_delay))
+        if self.fail == "score":
             raise InternalError(
                 "fake algorithm set to fail scoring", code="algorithm_scoring_error"
             )
@@ -86,18 +99,19 @@ class FakeClassifier(CriterionClassifier):
         return ModelData(
             algorithm_id=self.algorithm_id,
             format_version=self.format_version,
-            metadata={"valid_points": self.valid_points_},
+            metadata={"valid_points": self.valid_points_, "params": self.get_params()},
             payload=json.dumps(payload, sort_keys=True).encode(),
         )
 
     @classmethod
-    def from_model(cls, model: ModelData, **params: Any) -> Self:
+    def from_model(cls, model: ModelData) -> Self:
         cls.check_format(model)
+        classifier = cls(**cls.stored_params(model))
+        payload = load_json(model.payload, what="fake model")
         try:
-            payload = json.loads(model.payload)
             centres = {int(p): float(c) for p, c in payload["centres"]}
             valid_points = [int(p) for p in model.metadata["valid_points"]]
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
             raise InternalError(
                 f"fake model is malformed: {exc}", code="algorithm_load_error"
             ) from exc
@@ -106,7 +120,6 @@ class FakeClassifier(CriterionClassifier):
                 "fake model's point values are not among its valid points",
                 code="algorithm_load_error",
             )
-        classifier = cls(**params)
         classifier.centres_ = centres
         classifier.valid_points_ = valid_points
         return classifier

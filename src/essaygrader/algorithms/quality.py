@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from essaygrader.algorithms.base import CriterionClassifier, FeatureCache
@@ -25,7 +25,6 @@ DEFAULT_FOLDS = 5
 
 def out_of_fold_points(
     classifier: CriterionClassifier,
-    new_classifier: Callable[[], CriterionClassifier],
     texts: Sequence[str],
     points: Sequence[int],
     *,
@@ -37,7 +36,7 @@ def out_of_fold_points(
     """A prediction for every training essay from a model that did not see it.
 
     Algorithms that compute out-of-fold predictions while fitting leave them in
-    ``oof_points_``; for the others, ``folds`` fresh classifiers are fitted here.
+    ``oof_points_``; for the others, ``folds`` clones of ``classifier`` are fitted here.
 
     Returns:
         The predictions, and how they were made (``"fit"`` or ``"k-fold"``).
@@ -49,7 +48,7 @@ def out_of_fold_points(
     for held_out in _stratified_folds(points, folds):
         held = set(held_out)
         train = [i for i in range(len(texts)) if i not in held]
-        model = new_classifier().fit(
+        model = classifier.clone().fit(
             [texts[i] for i in train],
             [points[i] for i in train],
             valid_points=valid_points,

@@ -8,6 +8,10 @@ overrides entries, for example::
 
 An ML engineer plugs in a new algorithm by subclassing
 :class:`~essaygrader.algorithms.base.CriterionClassifier` and registering its import path.
+
+``params`` are the class's constructor parameters, refused by name when the class has no
+such parameter. A stored model is loaded with the parameters it was trained with, except
+the class's ``scoring_params``, which come from the entry (or their defaults).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from essaygrader.algorithms.base import CriterionClassifier, ModelData
-from essaygrader.errors import InternalError, RequestError
+from essaygrader.errors import EssayGraderError, InternalError, RequestError
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,8 @@ class AlgorithmRegistry:
         """Return ``algorithm_id`` if it is registered.
 
         Raises:
-            RequestError: ``unknown_algorithm``; it is not; the message lists the ids that are.
+            RequestError: ``unknown_algorithm``; it is not. The message lists the ids that
+                are.
         """
         if algorithm_id not in self._specs:
             raise RequestError(
@@ -66,17 +71,25 @@ class AlgorithmRegistry:
             )
         return algorithm_id
 
+    def spec(self, algorithm_id: str) -> AlgorithmSpec:
+        """The class path and parameters registered under ``algorithm_id``.
+
+        Raises:
+            RequestError: ``unknown_algorithm``; the id is not registered.
+        """
+        return self._specs[self.check(algorithm_id)]
+
     def classifier_class(self, algorithm_id: str) -> type[CriterionClassifier]:
         """Import and return the class registered under ``algorithm_id``.
 
         Raises:
             RequestError: ``unknown_algorithm``; the id is not registered.
-            InternalError: ``algorithm_load_error``; the class path cannot be imported or is not
-                a classifier.
+            InternalError: ``algorithm_load_error``; the class path cannot be imported, is
+                not a classifier, or its constructor takes ``**kwargs``.
         """
         self.check(algorithm_id)
         if algorithm_id not in self._classes:
-            path = self._specs[algorithm_id].class_path
+            path = self.spec(algorithm_id).class_path
             module_name, _, class_name = path.partition(":")
             try:
                 cls = getattr(importlib.import_module(module_name), class_name)
@@ -92,21 +105,44 @@ class AlgorithmRegistry:
                     algorithm_id=algorithm_id,
                     code="algorithm_load_error",
                 )
+            try:
+                cls.param_names()
+            except TypeError as exc:
+                raise InternalError(
+                    f"algorithm {algorithm_id!r}: {exc}",
+                    algorithm_id=algorithm_id,
+                    code="algorithm_load_error",
+                ) from exc
             self._classes[algorithm_id] = cls
         return self._classes[algorithm_id]
 
     def new(self, algorithm_id: str) -> CriterionClassifier:
-        """An unfitted classifier of ``algorithm_id`` with its configured parameters."""
+        """An unfitted classifier of ``algorithm_id`` with its configured parameters.
+
+        Raises:
+            RequestError: ``unknown_algorithm``; the id is not registered.
+            InternalError: ``algorithm_load_error``; the class cannot be imported or is not
+                a classifier.
+            RequestError: ``unknown_algorithm_parameter``; a configured parameter is not
+                one of the class's. The message names it, the algorithm, and the parameters
+                there are.
+        """
         cls = self.classifier_class(algorithm_id)
-        return cls(**self._specs[algorithm_id].params)
+        return cls.with_params(self.spec(algorithm_id).params, registered_as=algorithm_id)
 
     def load(self, algorithm_id: str, model: ModelData) -> CriterionClassifier:
         """A fitted classifier of ``algorithm_id`` rebuilt from stored model data.
 
+        The classifier has the parameters the model was trained with, but its class's
+        ``scoring_params`` as this registry configures them.
+
         Raises:
-            InternalError: ``algorithm_load_error``; the model was made by another algorithm or
-                is malformed.
-            InternalError: ``incompatible_model``; the model's format version is not the class's.
+            InternalError: ``algorithm_load_error``; the model was made by another
+                algorithm, is malformed, or names a parameter the class does not have.
+            InternalError: ``incompatible_model``; the model's format version is not the
+                class's.
+            RequestError: ``unknown_algorithm_parameter``; a configured parameter is not
+                one of the class's.
         """
         cls = self.classifier_class(algorithm_id)
         if model.algorithm_id != cls.algorithm_id:
@@ -116,4 +152,21 @@ class AlgorithmRegistry:
                 algorithm_id=algorithm_id,
                 code="algorithm_load_error",
             )
-        return cls.from_model(model, **self._specs[algorithm_id].params)
+        configured = self.spec(algorithm_id).params
+        cls.check_params(configured, registered_as=algorithm_id)
+        defaults = cls.default_params()
+        try:
+            classifier = cls.from_model(model)
+        except (EssayGraderError, MemoryError):
+            raise
+        except Exception as exc:
+            # A model is data: whatever an algorithm failed to catch while reading one,
+            # the model is at fault, and reading it again fails again.
+            raise InternalError(
+                f"algorithm {algorithm_id!r} could not read its model: {type(exc).__name__}: {exc}",
+                algorithm_id=algorithm_id,
+                code="algorithm_load_error",
+            ) from exc
+        return classifier.set_params(
+            **{name: configured.get(name, defaults[name]) for name in cls.scoring_params}
+        )

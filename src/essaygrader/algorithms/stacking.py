@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import nnls
 
+from essaygrader.algorithms.booster_text import check_booster_text
 from essaygrader.algorithms.features import Design
 from essaygrader.algorithms.ngram_selection import select_discriminating_ngrams
 
@@ -200,9 +201,18 @@ def booster_to_array(booster: lgb.Booster) -> NDArray[np.uint8]:
 def booster_from_array(array: NDArray[np.uint8]) -> lgb.Booster:
     """Rebuild a booster from :func:`booster_to_array`; LightGBM parses it as data.
 
+    The text is checked first (:mod:`.booster_text`): LightGBM's own parser crashes the
+    process on text it does not expect.
+
     Raises:
-        UnicodeDecodeError: The bytes are not text.
-        lightgbm.basic.LightGBMError: The text is not a LightGBM model.
+        ValueError: The array is not one line of bytes, or the text is not a booster
+            this project writes (UnicodeDecodeError when it is not text).
+        lightgbm.basic.LightGBMError: LightGBM refused the text all the same.
     """
-    # The text carries the training parameters (one thread, quiet), so none are passed.
-    return lgb.Booster(model_str=np.asarray(array, dtype=np.uint8).tobytes().decode("utf-8"))
+    if array.ndim != 1 or array.dtype != np.uint8:
+        raise ValueError(f"booster array has shape {array.shape} and dtype {array.dtype}")
+    text = array.tobytes().decode("ascii")
+    check_booster_text(text)
+    # Of the text's parameters LightGBM keeps only the linear-tree flag (refused above);
+    # predict takes its own, so none are passed here.
+    return lgb.Booster(model_str=text)

@@ -50,7 +50,6 @@ def train_classifiers(
             )
             predicted, method = out_of_fold_points(
                 classifier,
-                lambda: worker.algorithms.new(params["algorithm_id"]),
                 texts,
                 points,
                 valid_points=criterion["valid_points"],

@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from essaygrader.algorithms.base import FeatureCache, ModelData
+from essaygrader.algorithms.base import CriterionClassifier, FeatureCache, ModelData
 from essaygrader.algorithms.metrics import quadratic_weighted_kappa
 from essaygrader.algorithms.model_format import MAGIC, decode_model, encode_model
 from essaygrader.algorithms.quality import out_of_fold_points
 from essaygrader.algorithms.registry import BUILTIN_ALGORITHMS, AlgorithmRegistry, AlgorithmSpec
-from essaygrader.errors import InternalError
+from essaygrader.errors import InternalError, RequestError
 
 from .synthetic import graded_essays
 
@@ -124,10 +124,11 @@ def test_a_single_example_sets_every_score(algorithm_id: str) -> None:
 @pytest.mark.parametrize("algorithm_id", ALGORITHMS)
 def test_predict_or_export_before_fit_raises(algorithm_id: str) -> None:
     classifier = REGISTRY.new(algorithm_id)
-    with pytest.raises(InternalError):
+    with pytest.raises(InternalError) as predicting:
         classifier.predict(["an essay"])
-    with pytest.raises(InternalError):
+    with pytest.raises(InternalError) as exporting:
         classifier.to_model()
+    assert predicting.value.code == exporting.value.code == "not_fitted"
 
 
 def test_shared_cache_changes_nothing(training, unseen) -> None:
@@ -194,18 +195,18 @@ def test_model_from_another_algorithm_is_refused(fitted) -> None:
 def test_wrong_format_version_is_refused_with_a_retrain_message(fitted) -> None:
     model = fitted.to_model()
     future = ModelData(model.algorithm_id, model.format_version + 1, model.metadata, model.payload)
-    with pytest.raises(InternalError, match="retrain"):
+    with pytest.raises(InternalError, match="retrain") as refused:
         REGISTRY.load(fitted.algorithm_id, decode_model(encode_model(future)))
+    assert refused.value.code == "incompatible_model"
+    assert not refused.value.retryable
 
 
 def test_training_quality_comes_from_valid_aligned_out_of_fold_points(fitted, training) -> None:
     # Training reports quality from out-of-fold predictions: the algorithm's own when it
     # makes them while fitting, otherwise from k-fold refits of fresh classifiers.
     texts, points = training
-    registry_id = next(a for a in ALGORITHMS if isinstance(fitted, type(REGISTRY.new(a))))
     predicted, method = out_of_fold_points(
         fitted,
-        lambda: REGISTRY.new(registry_id),
         texts,
         points,
         valid_points=POINTS,
@@ -222,3 +223,74 @@ def test_stacked_default_keeps_its_booster_through_a_round_trip(training) -> Non
     classifier = REGISTRY.new("default-stacked").fit(texts, points, valid_points=POINTS)
     assert classifier.booster_ is not None
     assert _round_trip(classifier).booster_ is not None
+
+
+def _learned(classifier: CriterionClassifier) -> list[str]:
+    return [name for name in vars(classifier) if name.endswith("_")]
+
+
+@pytest.mark.parametrize("algorithm_id", ALGORITHMS)
+def test_an_unknown_parameter_is_refused_by_name(algorithm_id: str) -> None:
+    spec = REGISTRY.spec(algorithm_id)
+    misspelt = AlgorithmRegistry(
+        {algorithm_id: AlgorithmSpec(spec.class_path, {**spec.params, "sede": 1})}
+    )
+    valid = REGISTRY.classifier_class(algorithm_id).param_names()
+    with pytest.raises(RequestError, match=rf"algorithm '{algorithm_id}.*'sede'") as refused:
+        misspelt.new(algorithm_id)
+    assert refused.value.code == "unknown_algorithm_parameter"
+    assert refused.value.field == "params.sede"
+    assert all(name in str(refused.value) for name in valid)
+    with pytest.raises(RequestError, match="'sede'"):
+        REGISTRY.new(algorithm_id).set_params(sede=1)
+
+
+@pytest.mark.parametrize("algorithm_id", ALGORITHMS)
+def test_get_params_round_trips_through_the_constructor(algorithm_id: str) -> None:
+    classifier = REGISTRY.new(algorithm_id)
+    params = classifier.get_params()
+    assert sorted(params) == type(classifier).param_names()
+    assert params.items() >= dict(REGISTRY.spec(algorithm_id).params).items()
+    assert type(classifier)(**params).get_params() == params
+    assert classifier.set_params(**params).get_params() == params
+    # The constructor stores its arguments unchanged: no copies, no conversions.
+    marker = object()
+    for name in params:
+        assert getattr(type(classifier)(**{name: marker}), name) is marker
+
+
+def test_clone_is_unfitted_with_equal_params(fitted) -> None:
+    copy = fitted.clone()
+    assert type(copy) is type(fitted)
+    assert copy is not fitted
+    assert copy.get_params() == fitted.get_params()
+    assert _learned(fitted)
+    assert _learned(copy) == []
+    with pytest.raises(InternalError) as refused:
+        copy.predict(["an essay"])
+    assert refused.value.code == "not_fitted"
+
+
+def test_params_survive_the_model_format(fitted) -> None:
+    model = fitted.to_model()
+    assert model.metadata["params"] == fitted.get_params()
+    assert type(fitted).from_model(model).get_params() == fitted.get_params()
+    assert _round_trip(fitted).get_params() == fitted.get_params()
+
+
+def test_a_stored_parameter_the_class_lacks_is_a_load_error(fitted) -> None:
+    model = fitted.to_model()
+    params = {**model.metadata["params"], "sede": 1}
+    edited = dataclasses.replace(model, metadata={**model.metadata, "params": params})
+    with pytest.raises(InternalError, match="'sede'") as refused:
+        REGISTRY.load(fitted.algorithm_id, decode_model(encode_model(edited)))
+    assert refused.value.code == "algorithm_load_error"
+    assert not refused.value.retryable
+
+
+def test_a_model_stored_before_its_parameters_loads_with_defaults(fitted, unseen) -> None:
+    model = fitted.to_model()
+    metadata = {k: v for k, v in model.metadata.items() if k != "params"}
+    loaded = type(fitted).from_model(dataclasses.replace(model, metadata=metadata))
+    assert sorted(loaded.get_params()) == type(fitted).param_names()
+    assert {s.points for s in loaded.predict(unseen[0])} <= set(POINTS)
