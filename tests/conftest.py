@@ -36,6 +36,14 @@ SERVICES = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the PostgreSQL half of every database test, so the fast tier can leave it out."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgresql" in str(callspec.params.get("database_url", "")):
+            item.add_marker(pytest.mark.postgres)
+
+
 def service_up(name: str) -> bool:
     try:
         with socket.create_connection(SERVICES[name], timeout=1):

@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_ruff_finds_nothing():
     if shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff").exists():
         pytest.skip("ruff is not installed (pip install -e '.[test]')")
@@ -22,6 +23,7 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.slow
 def test_mypy_strict_passes():
     pytest.importorskip("mypy", reason="mypy is not installed (pip install -e '.[test]')")
     result = subprocess.run(

@@ -22,6 +22,8 @@ from essaygrader.bench.datasets import (
     read_folds,
 )
 
+pytestmark = pytest.mark.slow
+
 
 def _shared_data() -> Path:
     configured = os.environ.get("ESSAYGRADER_SHARED_DATA")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from essaygrader.cli.main import cli
 from tests.unit.bench.test_accuracy_smoke import _shared_data
+
+pytestmark = pytest.mark.slow
 
 
 def test_bench_accuracy_prints_and_writes_the_figures(tmp_path, monkeypatch):
