@@ -66,6 +66,8 @@ class Settings:
         http_max_body_bytes: Largest HTTP request body accepted; larger ones get 413.
         backlog_alert_threshold: The dashboard shows an alert when this many grading
             workflows (or more) are scheduled and unfinished.
+        dashboard_test_algorithms: Offer algorithms made for tests (``fake``) in the
+            dashboard's list; they stay usable through the API and command line.
     """
 
     data_dir: Path = Path("essaygrader-data")
@@ -101,6 +103,7 @@ class Settings:
     broker_polling_interval: float = 0.05
     http_max_body_bytes: int = 20_000_000
     backlog_alert_threshold: int = 500
+    dashboard_test_algorithms: bool = False
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -28,6 +28,7 @@ from essaygrader.db.models import (
     utcnow,
 )
 from essaygrader.domain.item import ItemKey
+from essaygrader.domain.quality import would_fail_again
 from essaygrader.domain.validation import require_id
 from essaygrader.domain.workflow import TaskType
 from essaygrader.errors import RequestError
@@ -51,7 +52,10 @@ class ReschedulingAPI(APIBase):
             task_type: ``train``, ``grade`` or ``all``.
 
         Returns:
-            ``{"training_scheduled": n, "grading_scheduled": n, "grading_waiting": n}``.
+            ``{"training_scheduled": n, "grading_scheduled": n, "grading_waiting": n,
+            "training_not_retried": n}``: the last counts trainings that failed the
+            item's quality gate and would fail it again on the same examples (lower
+            ``min_qwk`` or train with more examples instead).
 
         Raises:
             RequestError: ``rescheduling_invalid``; unknown task type.
@@ -71,7 +75,7 @@ class ReschedulingAPI(APIBase):
             where = f"item {key}"
         training: list[str] = []
         grading: list[str] = []
-        waiting = 0
+        waiting = not_retried = 0
         with (
             internal_errors("rescheduling_internal_error", f"rescheduling {where}"),
             self.database.transaction() as session,
@@ -93,6 +97,7 @@ class ReschedulingAPI(APIBase):
                 training += found[0]
                 grading += found[1]
                 waiting += found[2]
+                not_retried += found[3]
         self.task_queue.enqueue_many(TaskType.TRAIN, training)
         self.task_queue.enqueue_many(TaskType.GRADE, grading)
         log.info(
@@ -106,6 +111,7 @@ class ReschedulingAPI(APIBase):
             "training_scheduled": len(training),
             "grading_scheduled": len(grading),
             "grading_waiting": waiting,
+            "training_not_retried": not_retried,
         }
 
     def status(
@@ -164,15 +170,36 @@ class ReschedulingAPI(APIBase):
 
 def _reschedule_item(
     session: Session, item: ItemRecord, task_type: str, now: datetime
-) -> tuple[list[str], list[str], int]:
-    """Mark one item's unfinished workflows fresh; returns (training, grading, waiting)."""
+) -> tuple[list[str], list[str], int, int]:
+    """Mark one item's unfinished workflows fresh.
+
+    A training that failed the item's quality gate is left failed when the gate is no
+    lower now: the same examples would fail it again.
+
+    Returns:
+        (training uuids, grading uuids, grading still waiting, training not retried).
+    """
     key = ItemKey(item.course_id, item.item_id)
     fresh = {"scheduled_at": now, "failed_at": None, "attempts": 0}
     training: list[str] = []
     grading: list[str] = []
     waiting = 0
+    not_retried = 0
     if task_type in ("train", "all"):
-        training = _incomplete_uuids(session, TrainingWorkflowRecord, key)
+        unfinished = session.execute(
+            select(TrainingWorkflowRecord.uuid, TrainingWorkflowRecord.last_error)
+            .where(
+                TrainingWorkflowRecord.course_id == key.course_id,
+                TrainingWorkflowRecord.item_id == key.item_id,
+                TrainingWorkflowRecord.completed_at.is_(None),
+            )
+            .order_by(TrainingWorkflowRecord.created_at)
+        ).all()
+        for uuid, last_error in unfinished:
+            if would_fail_again(last_error, item.min_qwk):
+                not_retried += 1
+            else:
+                training.append(uuid)
         _touch(session, TrainingWorkflowRecord, training, fresh)
     if task_type in ("grade", "all"):
         current = current_classifier_set(
@@ -192,7 +219,7 @@ def _reschedule_item(
         grading = _incomplete_uuids(session, GradingWorkflowRecord, key, with_classifiers=True)
         _touch(session, GradingWorkflowRecord, grading, fresh)
         waiting = len(_incomplete_uuids(session, GradingWorkflowRecord, key)) - len(grading)
-    return training, grading, waiting
+    return training, grading, waiting, not_retried
 
 
 def _incomplete_uuids(

@@ -45,11 +45,13 @@ class Permission(StrEnum):
     RESCHEDULE = "reschedule unfinished work"
     READ_BACKLOG = "read the backlog"
     READ_METRICS = "read service metrics"
+    MANAGE_TOKENS = "create, list and revoke API tokens"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.STAFF: frozenset(Permission) - {Permission.SUBMIT, Permission.READ_METRICS},
+    Role.STAFF: frozenset(Permission)
+    - {Permission.SUBMIT, Permission.READ_METRICS, Permission.MANAGE_TOKENS},
     Role.PLATFORM: frozenset({Permission.SUBMIT, Permission.READ_ASSESSMENTS}),
     Role.WORKER: frozenset(),
 }

@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
 
 from essaygrader import __version__
 from essaygrader.runtime import Runtime
 from essaygrader.web.dashboard import install_dashboard
+from essaygrader.web.docs import install_docs
 from essaygrader.web.errors import install_error_handlers
 from essaygrader.web.limits import BodySizeLimit
 from essaygrader.web.metrics import HttpMetrics, HttpMetricsMiddleware
@@ -65,6 +67,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = served
     app.state.http_metrics = HttpMetrics()
@@ -76,6 +80,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(operations.router)
     install_dashboard(app)
+    install_docs(app)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        # A person who opens the bare address wants the dashboard.
+        return RedirectResponse("/dashboard/", status_code=307)
 
     # The last added runs first: count every request, including those refused for size.
     app.add_middleware(BodySizeLimit, max_bytes=served.settings.http_max_body_bytes)

@@ -8,6 +8,7 @@ records, so a course-b token is an outsider. ``hidden_from`` lists the outsiders
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -256,3 +257,165 @@ CASES = [
 def expected_denial(case: RouteCase, role: str) -> int:
     """The status a role outside ``case.allowed`` gets."""
     return 404 if role in case.hidden_from else 403
+
+
+# The dashboard ------------------------------------------------------------------------
+# Its pages take the token from the sign-in cookie. Only admin and staff tokens may use
+# it; platform and worker tokens are refused (403) on every page.
+
+DASHBOARD_USERS = frozenset({"admin", "staff_a", "staff_ab", "staff_b"})
+DASHBOARD_OF_A = frozenset({"admin", "staff_a", "staff_ab"})
+
+
+@dataclass(frozen=True)
+class DashboardCase:
+    """One request to one dashboard route, made with the role's token in the cookie.
+
+    Attributes:
+        path: Builds the path from course a's records and a spare token's uuid.
+        data: Builds the form fields from the role; ``files`` the uploads.
+        public: Answers without signing in (signing in and out).
+    """
+
+    name: str
+    method: str
+    route: str
+    path: Callable[[Course, str], str]
+    allowed: frozenset[str]
+    success: int = 200
+    data: Callable[[str], dict[str, Any]] | None = None
+    files: Callable[[], dict[str, Any]] | None = None
+    public: bool = False
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _page(rest: str = "") -> Callable[[Course, str], str]:
+    return lambda c, spare: f"/dashboard/courses/{c.course_id}/items/{c.item_id}{rest}"
+
+
+def _examples_upload() -> dict[str, Any]:
+    rows = ["text,ideas,conventions"] + [
+        f'"{e["text"]}",{e["options_selected"]["ideas"]},{e["options_selected"]["conventions"]}'
+        for e in examples(20)
+    ]
+    return {"examples": ("graded.csv", "\n".join(rows).encode(), "text/csv")}
+
+
+DPAGE = "/dashboard/courses/{course_id}/items/{item_id}"
+
+DASHBOARD_CASES = [
+    DashboardCase(
+        "sign-in page",
+        "GET",
+        "/dashboard/sign-in",
+        lambda c, s: "/dashboard/sign-in",
+        EVERYONE | {"worker"},
+        public=True,
+    ),
+    DashboardCase(
+        "sign in",
+        "POST",
+        "/dashboard/sign-in",
+        lambda c, s: "/dashboard/sign-in",
+        EVERYONE | {"worker"},
+        success=401,
+        data=lambda role: {"token": "eg_wrong"},
+        public=True,
+    ),
+    DashboardCase(
+        "sign out",
+        "POST",
+        "/dashboard/sign-out",
+        lambda c, s: "/dashboard/sign-out",
+        EVERYONE | {"worker"},
+        success=303,
+        public=True,
+    ),
+    DashboardCase("home", "GET", "/dashboard/", lambda c, s: "/dashboard/", DASHBOARD_USERS),
+    DashboardCase(
+        "open a course",
+        "GET",
+        "/dashboard/open",
+        lambda c, s: f"/dashboard/open?course_id={c.course_id}",
+        DASHBOARD_OF_A,
+        success=303,
+    ),
+    DashboardCase(
+        "course",
+        "GET",
+        "/dashboard/courses/{course_id}",
+        lambda c, s: f"/dashboard/courses/{c.course_id}",
+        DASHBOARD_OF_A,
+    ),
+    DashboardCase("item", "GET", DPAGE, _page(), DASHBOARD_OF_A),
+    DashboardCase(
+        "training status",
+        "GET",
+        f"{DPAGE}/training/{{workflow_uuid}}/status",
+        lambda c, s: _page(f"/training/{c.training_workflow_uuid}/status")(c, s),
+        DASHBOARD_OF_A,
+    ),
+    DashboardCase("quality", "GET", f"{DPAGE}/quality", _page("/quality"), DASHBOARD_OF_A),
+    DashboardCase(
+        "submissions", "GET", f"{DPAGE}/submissions", _page("/submissions"), DASHBOARD_OF_A
+    ),
+    DashboardCase(
+        "create an item",
+        "POST",
+        "/dashboard/courses/{course_id}/items",
+        lambda c, s: f"/dashboard/courses/{c.course_id}/items",
+        DASHBOARD_OF_A,
+        success=303,
+        data=lambda role: {"item_id": f"new-{role}", "rubric": json.dumps(RUBRIC)},
+    ),
+    DashboardCase(
+        "train",
+        "POST",
+        f"{DPAGE}/train",
+        _page("/train"),
+        DASHBOARD_OF_A,
+        success=303,
+        files=_examples_upload,
+    ),
+    DashboardCase(
+        "reschedule an item",
+        "POST",
+        f"{DPAGE}/reschedule",
+        _page("/reschedule"),
+        DASHBOARD_OF_A,
+        success=303,
+        data=lambda role: {"task_type": "grade"},
+    ),
+    DashboardCase(
+        "reschedule a course",
+        "POST",
+        "/dashboard/courses/{course_id}/reschedule",
+        lambda c, s: f"/dashboard/courses/{c.course_id}/reschedule",
+        DASHBOARD_OF_A,
+        success=303,
+        data=lambda role: {"task_type": "grade"},
+    ),
+    DashboardCase("tokens", "GET", "/dashboard/tokens", lambda c, s: "/dashboard/tokens", ADMIN),
+    DashboardCase(
+        "create a token",
+        "POST",
+        "/dashboard/tokens",
+        lambda c, s: "/dashboard/tokens",
+        ADMIN,
+        data=lambda role: {
+            "name": "made in the dashboard",
+            "role": "platform",
+            "courses": "course-a",
+        },
+    ),
+    DashboardCase(
+        "revoke a token",
+        "POST",
+        "/dashboard/tokens/{token_uuid}/revoke",
+        lambda c, spare: f"/dashboard/tokens/{spare}/revoke",
+        ADMIN,
+        success=303,
+    ),
+]

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from essaygrader.web.app import create_app
 from essaygrader.web.dashboard.charts import bar_chart, heat_map, shade
 from tests.conftest import row_counts
-from tests.factories import RUBRIC, examples, sample_metrics
+from tests.factories import RUBRIC, examples, sample_metrics, train_with_metrics
 
 
 def signed_in(app, token):
@@ -137,7 +137,8 @@ def test_creating_an_item(staff_a, runtime, world):
         data={"item_id": "essay-3", "rubric": '{"criteria": [', "prompt": "Write."},
     )
     assert bad.status_code == 422
-    assert "rubric</strong>: rubric: is not valid JSON" in bad.text
+    assert "rubric</strong>: is not valid JSON" in bad.text
+    assert "rubric: rubric" not in bad.text
     assert "Write." in bad.text  # what was typed is kept
     taken = staff_a.post(
         "/dashboard/courses/course-a/items",
@@ -226,7 +227,49 @@ def test_quality_charts(staff_a, world):
     assert page.text.count('<g class="bar">') == 3 + 2
     row = metrics["criteria"]["ideas"]["confusion"]["matrix"][0]
     assert f"human 0, predicted 0: {row[0]} of {sum(row)}" in page.text
-    assert "passed" in page.text
+    # The bars are the people's scores of the training examples, and say so.
+    assert "Human scores of the training examples" in page.text
+    assert "scored 0 by people" in page.text
+    # Item 1 has no min_qwk: no gate was applied, so none is said to be passed.
+    assert 'id="quality-gate">no quality gate' in page.text
+    assert "passed" not in page.text
+    item = staff_a.get("/dashboard/courses/course-a/items/item-1")
+    assert "no quality gate." in item.text
+    assert "passed its quality gate" not in item.text
+
+
+def test_quality_gate_shown_where_the_item_has_one(staff_a, runtime, world):
+    runtime.client.create_item("course-a", "gated", RUBRIC, min_qwk=0.1)
+    train_with_metrics(runtime, "course-a", "gated", sample_metrics())
+    page = staff_a.get("/dashboard/courses/course-a/items/gated/quality")
+    assert 'id="quality-gate" class="good">passed' in page.text
+    item = staff_a.get("/dashboard/courses/course-a/items/gated")
+    assert "passed its quality gate (minimum QWK 0.100)" in item.text
+
+
+def test_test_algorithms_are_offered_only_when_asked(runtime, tokens, world):
+    page = signed_in(create_app(runtime), tokens["staff_a"]).get("/dashboard/courses/course-a")
+    offered = re.findall(r'<option value="([^"]+)"', page.text)
+    assert "default" in offered
+    assert "fake" not in offered
+    runtime.settings = runtime.settings.with_overrides(dashboard_test_algorithms=True)
+    page = signed_in(create_app(runtime), tokens["staff_a"]).get("/dashboard/courses/course-a")
+    assert "fake" in re.findall(r'<option value="([^"]+)"', page.text)
+
+
+def test_item_backlog_says_which_figures_are_the_items(staff_a, world):
+    page = staff_a.get("/dashboard/courses/course-a/items/item-1")
+    assert "Backlog <small>this item</small>" in page.text
+    assert "Workflows <small class=\"muted\">(this item)</small>" in page.text
+    assert "Queue lengths <small class=\"muted\">(whole service)</small>" in page.text
+    assert "Workers alive <small class=\"muted\">(whole service)</small>" in page.text
+
+
+def test_an_unknown_page_keeps_the_navigation(staff_a):
+    page = staff_a.get("/dashboard/no-such-page")
+    assert page.status_code == 404
+    assert "Sign out" in page.text
+    assert '<nav class="crumbs"><a href="/dashboard/">courses</a></nav>' in page.text
 
 
 def test_quality_without_metrics(app, tokens, world):
@@ -260,7 +303,7 @@ def test_backlog_alert_and_rescheduling(runtime, tokens, world):
     staff = signed_in(app, tokens["staff_a"])
     page = staff.get("/dashboard/courses/course-a/items/item-1")
     assert 'role="alert"' in page.text
-    assert "Grading backlog: 1 essays are waiting for a worker" in page.text
+    assert "Grading backlog: 1 essay is waiting for a worker" in page.text
     rescheduled = staff.post(
         "/dashboard/courses/course-a/items/item-1/reschedule",
         data={"task_type": "grade"},
@@ -268,11 +311,11 @@ def test_backlog_alert_and_rescheduling(runtime, tokens, world):
     )
     assert rescheduled.status_code == 303
     notice = staff.get(rescheduled.headers["location"])
-    assert "Rescheduled 0 training and 1 grading tasks" in notice.text
+    assert "Rescheduled 0 training and 1 grading task;" in notice.text
     course = staff.post(
         "/dashboard/courses/course-a/reschedule", data={"task_type": "all"}, follow_redirects=True
     )
-    assert "essays wait for classifiers" in course.text
+    assert "1 essay waits for classifiers" in course.text
     runtime.settings = runtime.settings.with_overrides(backlog_alert_threshold=500)
     calm = signed_in(create_app(runtime), tokens["staff_a"]).get("/dashboard/")
     assert "Grading backlog" not in calm.text

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from essaygrader.web.dashboard.render import PREFIX, error_page
 
 
+def dashboard_routers() -> list[APIRouter]:
+    """Every router of the dashboard: its pages, forms, sign-in and token pages."""
+    from essaygrader.web.dashboard import forms, pages, session, tokens
+
+    return [session.router, pages.router, forms.router, tokens.router]
+
+
 def install_dashboard(app: FastAPI) -> None:
     """Add the dashboard's pages, forms and static files to ``app``."""
-    from essaygrader.web.dashboard import forms, pages, session
-
-    app.include_router(session.router)
-    app.include_router(pages.router)
-    app.include_router(forms.router)
+    for router in dashboard_routers():
+        app.include_router(router)
     app.mount(
         f"{PREFIX}/static",
         StaticFiles(directory=Path(__file__).parent / "static"),

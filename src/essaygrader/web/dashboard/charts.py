@@ -12,6 +12,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from essaygrader.domain.wording import counted
+
 LIGHT = (244, 246, 251)
 DARK = (31, 78, 156)
 
@@ -102,13 +104,15 @@ def bar_chart(distribution: Mapping[str, Any], *, caption: str) -> Markup:
         y = top + plot - h
         parts.append(
             f'<g class="bar"><rect x="{x}" y="{y}" width="{bar}" height="{h}" fill="#2f6fd0">'
-            f"<title>{escape(points)} points: {count} examples</title></rect>"
+            f"<title>{counted(count, 'example')} scored {escape(points)} by people"
+            "</title></rect>"
             f'<text x="{x + bar / 2}" y="{y - 4}" text-anchor="middle">{count}</text>'
             f'<text x="{x + bar / 2}" y="{top + plot + 16}" text-anchor="middle">'
             f"{escape(points)}</text></g>"
         )
     parts.append(
-        f'<text x="{width / 2}" y="{height - 4}" text-anchor="middle" class="axis">points</text>'
+        f'<text x="{width / 2}" y="{height - 4}" text-anchor="middle" class="axis">'
+        "human points</text>"
     )
     parts.append("</svg>")
     # Every text above went through escape(); the rest are numbers we computed.

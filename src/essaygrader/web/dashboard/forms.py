@@ -20,7 +20,7 @@ from essaygrader.domain.access import Permission
 from essaygrader.errors import RequestError
 from essaygrader.web.access import check_course, check_permission
 from essaygrader.web.dashboard.pages import course_context, item_context
-from essaygrader.web.dashboard.render import PREFIX, redirect, render, url_part
+from essaygrader.web.dashboard.render import PREFIX, redirect, render, shown_error, url_part
 from essaygrader.web.dashboard.session import SameOrigin, UserDep
 from essaygrader.web.deps import APIDep
 from essaygrader.web.errors import status_for
@@ -71,7 +71,7 @@ def create_item(
             min_qwk=_number(min_qwk, "min_qwk"),
         )
     except RequestError as exc:
-        context = course_context(request, user, course_id, form=form, form_error=exc.to_dict())
+        context = course_context(request, user, course_id, form=form, form_error=shown_error(exc))
         return render(request, "course.html", context, status=status_for(exc))
     return redirect(item_path(course_id, created["item_id"]))
 
@@ -107,7 +107,7 @@ def train(
             return render(request, "item.html", context, status=422)
         api.train_classifiers(course_id, item_id, rows)
     except RequestError as exc:
-        context = item_context(request, user, course_id, item_id, upload_error=exc.to_dict())
+        context = item_context(request, user, course_id, item_id, upload_error=shown_error(exc))
         return render(request, "item.html", context, status=status_for(exc))
     query = urlencode({"notice": "training", "examples": len(rows)})
     return redirect(f"{item_path(course_id, item_id)}?{query}")
@@ -142,6 +142,7 @@ def _rescheduled(counts: Rescheduled) -> str:
             "training": counts["training_scheduled"],
             "grading": counts["grading_scheduled"],
             "waiting": counts["grading_waiting"],
+            "not_retrained": counts.get("training_not_retried", 0),
         }
     )
 

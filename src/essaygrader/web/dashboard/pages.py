@@ -12,10 +12,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from essaygrader.algorithms.registry import BUILTIN_ALGORITHMS
 from essaygrader.api.ai import AIGradingAPI
 from essaygrader.contract import WorkflowStatusName as WorkflowStatus
 from essaygrader.domain.access import Permission, Principal
 from essaygrader.errors import NotFoundError
+from essaygrader.runtime import Runtime
 from essaygrader.web.access import check_course, check_permission
 from essaygrader.web.dashboard import charts
 from essaygrader.web.dashboard.render import PREFIX, redirect, render, url_part
@@ -26,6 +28,24 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 PAGE = 50
 LOW_CONFIDENCE = 0.5
+
+
+# Classes that exist to test the pipeline: their grades mean nothing to a course.
+TEST_ALGORITHM_CLASSES = frozenset({"essaygrader.algorithms.fake:FakeClassifier"})
+
+
+def offered_algorithms(runtime: Runtime) -> list[str]:
+    """The algorithms the create-item form lists: test algorithms only when the
+    ``dashboard_test_algorithms`` setting asks for them."""
+    settings = runtime.settings
+    if settings.dashboard_test_algorithms:
+        return runtime.algorithms.ids()
+    specs = {**BUILTIN_ALGORITHMS, **settings.algorithms}
+    return [
+        algorithm_id
+        for algorithm_id in runtime.algorithms.ids()
+        if specs[algorithm_id].class_path not in TEST_ALGORITHM_CLASSES
+    ]
 
 
 def backlog_context(
@@ -65,13 +85,16 @@ def course_context(
         "backlog": backlog_context(
             api, principal, runtime.settings.backlog_alert_threshold, course_id
         ),
-        "algorithms": runtime.algorithms.ids(),
+        "algorithms": offered_algorithms(runtime),
         "default_algorithm": runtime.settings.default_algorithm,
         "can_manage": principal.may(Permission.MANAGE_ITEMS),
         "form": form or {},
         "form_error": form_error,
         "notice": request.query_params.get("notice"),
-        "counts": {k: request.query_params.get(k) for k in ("training", "grading", "waiting")},
+        "counts": {
+            k: request.query_params.get(k)
+            for k in ("training", "grading", "waiting", "not_retrained")
+        },
     }
 
 
@@ -104,7 +127,8 @@ def item_context(
         "upload_errors": upload_errors or [],
         "notice": request.query_params.get("notice"),
         "counts": {
-            k: request.query_params.get(k) for k in ("training", "grading", "waiting", "examples")
+            k: request.query_params.get(k)
+            for k in ("training", "grading", "waiting", "not_retrained", "examples")
         },
     }
 
@@ -200,7 +224,8 @@ def quality(
                     values.get("confusion") or {}, caption=f"{name}: human vs predicted points"
                 ),
                 "bar_chart": charts.bar_chart(
-                    values.get("distribution") or {}, caption=f"{name}: examples per point value"
+                    values.get("distribution") or {},
+                    caption=f"{name}: human scores of the training examples",
                 ),
             }
         )

@@ -10,10 +10,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from essaygrader.domain.access import Permission, Principal
+from essaygrader.domain.wording import counted
 from essaygrader.errors import EssayGraderError
 from essaygrader.web.errors import INTERNAL_MESSAGE
 
 PREFIX = "/dashboard"
+COOKIE = "essaygrader_session"
 
 # Pages load only their own script and stylesheet; charts are inline SVG.
 SECURITY_HEADERS = {
@@ -54,7 +57,20 @@ def url_part(value: Any) -> str:
     return quote(str(value), safe="")
 
 
-templates.env.filters.update(age=age, percent=percent, decimal=decimal, url_part=url_part)
+def counted_filter(count: Any, noun: str, plural: str | None = None) -> str:
+    """``{{ n | counted("essay") }}``: "1 essay", "2 essays"."""
+    return counted(int(count or 0), noun, plural)
+
+
+templates.env.filters.update(
+    age=age, percent=percent, decimal=decimal, url_part=url_part, counted=counted_filter
+)
+
+
+def shown_error(error: EssayGraderError) -> dict[str, Any]:
+    """An error as a page shows it: the field in bold beside the message, so the
+    message is the one without the field in front."""
+    return {"code": error.code, "field": error.field, "message": error.message}
 
 
 def render(
@@ -73,12 +89,28 @@ def redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303, headers={"Cache-Control": "no-store"})
 
 
+def signed_in_user(request: Request) -> Principal | None:
+    """The admin or staff member signed in on this browser, or None."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    try:
+        principal: Principal = request.app.state.runtime.tokens.authenticate(token)
+    except EssayGraderError:
+        return None
+    return principal if principal.may(Permission.READ_ITEMS) else None
+
+
 def error_page(request: Request, error: EssayGraderError, status: int) -> Response:
     """A dashboard page's error: sign in when needed, otherwise an error page."""
     if error.code == "unauthenticated" and request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(f"{PREFIX}/sign-in?next={quote(target, safe='')}")
-    shown = error.to_dict()
+    if getattr(request.state, "principal", None) is None:
+        # A page that failed before (or without) signing in, such as an unknown path,
+        # still shows who is signed in and the way back, like every other page.
+        request.state.principal = signed_in_user(request)
+    shown = shown_error(error)
     if status >= 500:
         shown = {"code": error.code, "message": INTERNAL_MESSAGE, "field": None}
     return render(request, "error.html", {"status": status, "error": shown}, status=status)

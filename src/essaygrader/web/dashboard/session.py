@@ -17,10 +17,9 @@ from fastapi.responses import Response
 
 from essaygrader.domain.access import Permission, Principal
 from essaygrader.errors import ForbiddenError
-from essaygrader.web.dashboard.render import PREFIX, redirect, render
+from essaygrader.web.dashboard.render import COOKIE, PREFIX, redirect, render
 from essaygrader.web.deps import RuntimeDep
 
-COOKIE = "essaygrader_session"
 SESSION_SECONDS = 12 * 3600
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
