@@ -41,7 +41,7 @@ from essaygrader.db.models import (
     utcnow,
 )
 from essaygrader.domain.item import ItemKey
-from essaygrader.domain.submission import essay_text
+from essaygrader.domain.submission import essay_field, essay_text
 from essaygrader.domain.validation import require_id, require_mapping
 from essaygrader.domain.workflow import TaskType
 from essaygrader.errors import NotFoundError, RequestError
@@ -55,11 +55,15 @@ class GradingAPI(APIBase):
         course_id: str,
         item_id: str,
         student_id: str,
-        answer: Any,
+        answer: Any = None,
         *,
         external_id: str | None = None,
+        text: str | None = None,
     ) -> Submitted:
         """Store a submission and start grading it.
+
+        The essay is ``text``; ``answer`` is its older name, which also takes the
+        ``{"text": ...}`` and ``{"parts": [...]}`` shapes. Give one of them.
 
         It is graded with the item's current classifier set; when none exists yet, the
         grading workflow waits and is scheduled as soon as training completes.
@@ -77,7 +81,14 @@ class GradingAPI(APIBase):
         return self._submit(
             course_id,
             item_id,
-            [{"student_id": student_id, "answer": answer, "external_id": external_id}],
+            [
+                {
+                    "student_id": student_id,
+                    **({} if answer is None else {"answer": answer}),
+                    **({} if text is None else {"text": text}),
+                    "external_id": external_id,
+                }
+            ],
             indexed=False,
         )[0]
 
@@ -92,7 +103,8 @@ class GradingAPI(APIBase):
         """Store several submissions in one transaction: all of them or, on error, none.
 
         Args:
-            submissions: ``[{"student_id", "answer", "external_id" (optional)}]``.
+            submissions: ``[{"student_id", "text", "external_id" (optional)}]``; the
+                essay may be given as ``answer``, its older name, instead of ``text``.
             progress: Called with the number of tasks handed to the queue so far.
 
         Returns:
@@ -172,9 +184,10 @@ class GradingAPI(APIBase):
             raw,
             prefix.rstrip(".") or "submission",
             "grading_invalid",
-            {"student_id", "answer", "external_id"},
+            {"student_id", "text", "answer", "external_id"},
         )
         external_id = raw.get("external_id")
+        field, answer = essay_field(raw, prefix)
         return {
             "student_id": require_id(
                 raw.get("student_id"), f"{prefix}student_id", "grading_invalid"
@@ -182,10 +195,8 @@ class GradingAPI(APIBase):
             "external_id": None
             if external_id in (None, "")
             else require_id(external_id, f"{prefix}external_id", "grading_invalid"),
-            "answer": raw.get("answer"),
-            "text": essay_text(
-                raw.get("answer"), max_chars=self.settings.max_essay_chars, field=f"{prefix}answer"
-            ),
+            "answer": answer,
+            "text": essay_text(answer, max_chars=self.settings.max_essay_chars, field=field),
         }
 
     def get_submission(self, submission_uuid: str) -> SubmissionOut:

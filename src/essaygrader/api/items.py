@@ -55,7 +55,7 @@ class ItemsAPI(APIBase):
             ConflictError: ``item_exists``; the item already exists; update it instead.
             RequestError: ``unknown_algorithm``; ``algorithm_id`` is not registered.
         """
-        key = ItemKey.parse(course_id, item_id)
+        key = ItemKey.new(course_id, item_id)
         parsed = Rubric.from_dict(rubric)
         values = self._item_fields(
             prompt=prompt, algorithm_id=algorithm_id, published=published, min_qwk=min_qwk

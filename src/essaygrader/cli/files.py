@@ -12,10 +12,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from essaygrader.api.training import MAX_REPORTED_ERRORS
 from essaygrader.domain import tables
 from essaygrader.errors import EssayGraderError, RequestError
 
 __all__ = [
+    "check_examples",
     "locate",
     "read_essays",
     "read_examples",
@@ -31,7 +33,7 @@ def read_text(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise RequestError(
-            f"cannot read {path}: {exc.strerror}", field=str(path), code="input_file_invalid"
+            f"cannot be read: {exc.strerror}", field=str(path), code="input_file_invalid"
         ) from exc
     return tables.decode_text(data, str(path))
 
@@ -65,19 +67,41 @@ def read_table(
     )
 
 
-def locate(error: EssayGraderError, path: Path) -> EssayGraderError:
-    """Re-point an API error about ``examples[i]...`` at the file's row and column."""
-    return tables.locate(error, str(path))
+def locate(
+    error: EssayGraderError, path: Path, rows: tables.TableRows | None = None
+) -> EssayGraderError:
+    """Re-point an API error about ``examples[i]...`` at the file's line and column."""
+    return tables.locate(error, str(path), rows)
 
 
-def read_examples(path: Path, rubric: Mapping[str, Any]) -> list[dict[str, Any]]:
+def check_examples(
+    client: Any, course_id: str, item_id: str, path: Path, examples: tables.TableRows
+) -> list[str]:
+    """Check every example with the service before training, as the dashboard does.
+
+    Returns:
+        The warnings of a valid set.
+
+    Raises:
+        RequestError: ``input_file_invalid``, listing each bad example by its line and
+            column in ``path``.
+    """
+    checked = client.check_training_examples(course_id, item_id, list(examples))
+    if checked["valid"]:
+        return list(checked["warnings"])
+    problems = tables.checked_problems(checked["errors"], examples)
+    more = len(problems) >= MAX_REPORTED_ERRORS
+    raise tables.problems_error(problems, str(path), more=more)
+
+
+def read_examples(path: Path, rubric: Mapping[str, Any]) -> tables.TableRows:
     """Training examples from a table: ``text`` plus one option-name column per scored
     criterion (columns of feedback-only criteria are allowed and ignored)."""
     kind = tables.table_kind(path.name, str(path))
     return tables.example_rows(read_text(path), kind, str(path), rubric)
 
 
-def read_essays(path: Path) -> list[dict[str, Any]]:
+def read_essays(path: Path) -> tables.TableRows:
     """Submissions from a table with ``student_id``, ``text`` and optional ``external_id``."""
     kind = tables.table_kind(path.name, str(path))
     return tables.essay_rows(read_text(path), kind, str(path))

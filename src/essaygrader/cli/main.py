@@ -23,7 +23,7 @@ import click
 
 from essaygrader import __version__
 from essaygrader.cli.context import Commands, client_of, local_runtime, use_server, worker_for
-from essaygrader.cli.files import locate, read_essays, read_examples
+from essaygrader.cli.files import check_examples, locate, read_essays, read_examples
 from essaygrader.cli.waiting import (
     wait_for_grading,
     wait_for_training,
@@ -112,10 +112,13 @@ def train(
     client = client_of(ctx)
     rubric = client.get_item(course_id, item_id)["rubric"]
     examples = read_examples(examples_path, rubric)
+    check_examples(client, course_id, item_id, examples_path, examples)
     try:
-        started = client.train_classifiers(course_id, item_id, examples, algorithm_id=algorithm_id)
+        started = client.train_classifiers(
+            course_id, item_id, list(examples), algorithm_id=algorithm_id
+        )
     except EssayGraderError as exc:
-        raise locate(exc, examples_path) from exc
+        raise locate(exc, examples_path, examples) from exc
     for warning in started["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     uuid = started["training_workflow_uuid"]
@@ -147,7 +150,7 @@ def submit(ctx: click.Context, course_id: str, item_id: str, essays_path: Path, 
             try:
                 results += client.submit_many(course_id, item_id, chunk)
             except EssayGraderError as exc:
-                raise locate(_shift(exc, start), essays_path) from exc
+                raise locate(_shift(exc, start), essays_path, batch) from exc
             bar.update(len(chunk))
     waiting = sum(r["status"] == "waiting" for r in results)
     click.echo(

@@ -42,7 +42,7 @@ from essaygrader.contract import (
     TrainingWorkflowsPage,
 )
 from essaygrader.domain.item import ItemKey
-from essaygrader.domain.validation import require_id
+from essaygrader.domain.validation import require_addressable_id, require_id
 from essaygrader.errors import (
     ConflictError,
     EssayGraderError,
@@ -113,7 +113,7 @@ class HttpClient:
         """Create an item; see :meth:`AIGradingAPI.create_item`."""
         course = _segment(course_id, "course_id", "item_invalid")
         body = {
-            "item_id": _addressable(item_id, "item_id", "item_invalid"),
+            "item_id": require_addressable_id(item_id, "item_id", "item_invalid"),
             "rubric": rubric,
             "prompt": prompt,
             "algorithm_id": algorithm_id,
@@ -229,12 +229,18 @@ class HttpClient:
         course_id: str,
         item_id: str,
         student_id: str,
-        answer: Any,
+        answer: Any = None,
         *,
         external_id: str | None = None,
+        text: str | None = None,
     ) -> Submitted:
-        """Store a submission and start grading it."""
-        body = {"student_id": student_id, "answer": answer, "external_id": external_id}
+        """Store a submission and start grading it; the essay is ``text`` (or ``answer``,
+        its older name)."""
+        body: dict[str, Any] = {"student_id": student_id, "external_id": external_id}
+        if answer is not None:
+            body["answer"] = answer
+        if text is not None:
+            body["text"] = text
         return cast(
             "Submitted", self._object("POST", _item(course_id, item_id, "/submissions"), json=body)
         )
@@ -416,21 +422,10 @@ def _segment(value: Any, field: str, code: str) -> str:
     return quote(require_id(value, field, code), safe="")
 
 
-def _addressable(value: Any, field: str, code: str) -> str:
-    text = require_id(value, field, code)
-    if "/" in text or text in (".", ".."):
-        raise RequestError(
-            "must not contain '/' or be '.' or '..': the HTTP API could not address it",
-            field=field,
-            code=code,
-        )
-    return text
-
-
 def _item(course_id: Any, item_id: Any, rest: str = "") -> str:
     key = ItemKey.parse(course_id, item_id)
-    course = quote(_addressable(key.course_id, "course_id", "item_invalid"), safe="")
-    item = quote(_addressable(key.item_id, "item_id", "item_invalid"), safe="")
+    course = quote(require_addressable_id(key.course_id, "course_id", "item_invalid"), safe="")
+    item = quote(require_addressable_id(key.item_id, "item_id", "item_invalid"), safe="")
     return f"/courses/{course}/items/{item}{rest}"
 
 

@@ -138,11 +138,13 @@ class GradingService(Protocol):
         course_id: str,
         item_id: str,
         student_id: str,
-        answer: Any,
+        answer: Any = None,
         *,
         external_id: str | None = None,
+        text: str | None = None,
     ) -> Submitted:
-        """Store a submission and start grading it (or wait for classifiers)."""
+        """Store a submission and start grading it (or wait for classifiers); the essay is
+        ``text``, or ``answer`` (its older name)."""
         ...
 
     def submit_many(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from essaygrader.domain.rubric import Rubric
-from essaygrader.domain.validation import require_id
+from essaygrader.domain.validation import require_addressable_id, require_id
 from essaygrader.errors import ConflictError
 
 
@@ -25,6 +25,18 @@ class ItemKey:
         return cls(
             require_id(course_id, "course_id", "item_invalid"),
             require_id(item_id, "item_id", "item_invalid"),
+        )
+
+    @classmethod
+    def new(cls, course_id: Any, item_id: Any) -> ItemKey:
+        """Validate the ids of an item to create: they must be addressable over HTTP.
+
+        Raises:
+            RequestError: ``item_invalid``; naming ``course_id`` or ``item_id``.
+        """
+        return cls(
+            require_addressable_id(course_id, "course_id", "item_invalid"),
+            require_addressable_id(item_id, "item_id", "item_invalid"),
         )
 
     def __str__(self) -> str:

@@ -57,6 +57,36 @@ def essay_text(
     return require_text(text, field, code, max_chars=max_chars)
 
 
+def essay_field(
+    raw: Mapping[str, Any], prefix: str, code: str = "grading_invalid"
+) -> tuple[str, Any]:
+    """Which field of a submission holds the essay, and its value.
+
+    The essay is ``text`` everywhere (files, HTTP, Python); ``answer`` is its older name
+    over HTTP and in the Python API, still accepted. Exactly one must be given.
+
+    Returns:
+        ``(field path, value)``, the path with ``prefix`` (e.g. ``submissions[2].text``).
+
+    Raises:
+        RequestError: ``code``, naming the field, when both or neither are given.
+    """
+    given = [name for name in ("text", "answer") if raw.get(name) is not None]
+    if not given:
+        raise RequestError(
+            "is required: the essay's text (older clients send it as 'answer')",
+            field=f"{prefix}text",
+            code=code,
+        )
+    if len(given) == 2:
+        raise RequestError(
+            "give the essay once, as 'text' ('answer' is its older name), not both",
+            field=f"{prefix}answer",
+            code=code,
+        )
+    return f"{prefix}{given[0]}", raw[given[0]]
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, Mapping):
         return f"an object with keys {sorted(map(str, value))}"

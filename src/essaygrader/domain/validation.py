@@ -67,6 +67,21 @@ def require_id(value: Any, field: str, code: str) -> str:
     return text
 
 
+def require_addressable_id(value: Any, field: str, code: str) -> str:
+    """An identifier that a URL path segment can carry, so the HTTP API and the dashboard
+    reach what the command line and the Python API create: :func:`require_id`, and
+    neither ``/`` inside nor ``.`` or ``..`` as a whole (percent-encoding cannot carry
+    them through routers and proxies)."""
+    text = require_id(value, field, code)
+    if "/" in text or text in (".", ".."):
+        raise RequestError(
+            "must not contain '/' or be '.' or '..': the HTTP API could not address it",
+            field=field,
+            code=code,
+        )
+    return text
+
+
 def require_int(value: Any, field: str, code: str) -> int:
     """An integer; booleans and floats (even 2.0) are refused."""
     if isinstance(value, bool) or not isinstance(value, int):

@@ -99,7 +99,12 @@ def test_reschedule_runs_unfinished_work_once(api, runtime, task_queue, item):
     api.submit("course-a", "item-1", "s1", essay(50))
     api.train_classifiers("course-a", "item-1", examples(30))
     counts = api.reschedule_unfinished_tasks("course-a", "item-1")
-    assert counts == {"training_scheduled": 1, "grading_scheduled": 0, "grading_waiting": 1}
+    assert counts == {
+        "training_scheduled": 1,
+        "grading_scheduled": 0,
+        "grading_waiting": 1,
+        "training_not_retried": 0,
+    }
     task_queue.join()  # training runs twice; the second run returns at once
     assert _count(runtime, ClassifierSetRecord) == 1
     assert _count(runtime, AssessmentRecord) == 1
@@ -107,4 +112,5 @@ def test_reschedule_runs_unfinished_work_once(api, runtime, task_queue, item):
         "training_scheduled": 0,
         "grading_scheduled": 0,
         "grading_waiting": 0,
+        "training_not_retried": 0,
     }

@@ -186,7 +186,7 @@ CASES = {
                 ],
             ),
         ],
-        "ex.csv row 30, column 'ideas': unknown option 'superb'",
+        "ex.csv line 31, column 'ideas': unknown option 'superb'",
     ),
     "missing criterion column": (
         lambda d: [
@@ -237,7 +237,7 @@ CASES = {
             "i",
             write(d / "e.csv", 'student_id,text\ns1,fine essay\ns2,"  "\n'),
         ],
-        "e.csv row 2, column 'text': must not be empty",
+        "e.csv line 3, column 'text': must not be empty",
     ),
     "essay over the size limit": (
         lambda d: [
@@ -248,7 +248,7 @@ CASES = {
             "i",
             write(d / "e.csv", "student_id,text\ns1," + "x" * 100_001 + "\n"),
         ],
-        "e.csv row 1, column 'text': is 100,001 characters; the limit is 100,000",
+        "e.csv line 2, column 'text': is 100,001 characters; the limit is 100,000",
     ),
     "non-UTF-8 file": (
         lambda d: [

@@ -178,7 +178,8 @@ def test_uploading_examples_shows_every_bad_row_then_trains(staff_a, runtime, ta
     problems = re.findall(
         r'<tr><td class="num">(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>', refused.text
     )
-    assert [(row, column) for row, column, _ in problems] == [("2", "text"), ("5", "ideas")]
+    # Lines of the file, the header being line 1.
+    assert [(line, column) for line, column, _ in problems] == [("3", "text"), ("6", "ideas")]
     assert "unknown option &#39;great&#39;" in problems[1][2]
     assert "Nothing was trained: 2 problems" in refused.text
     wrong_type = staff_a.post(
@@ -260,9 +261,9 @@ def test_test_algorithms_are_offered_only_when_asked(runtime, tokens, world):
 def test_item_backlog_says_which_figures_are_the_items(staff_a, world):
     page = staff_a.get("/dashboard/courses/course-a/items/item-1")
     assert "Backlog <small>this item</small>" in page.text
-    assert "Workflows <small class=\"muted\">(this item)</small>" in page.text
-    assert "Queue lengths <small class=\"muted\">(whole service)</small>" in page.text
-    assert "Workers alive <small class=\"muted\">(whole service)</small>" in page.text
+    assert 'Workflows <small class="muted">(this item)</small>' in page.text
+    assert 'Queue lengths <small class="muted">(whole service)</small>' in page.text
+    assert 'Workers alive <small class="muted">(whole service)</small>' in page.text
 
 
 def test_an_unknown_page_keeps_the_navigation(staff_a):

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from essaygrader.config import Settings
+from essaygrader.queues.inprocess import InProcessTaskQueue
 from essaygrader.runtime import Runtime
-from essaygrader.tasks.inprocess import InProcessTaskQueue
 from essaygrader.web.app import create_app
 
 SRC = Path(__file__).resolve().parents[3] / "src"

@@ -119,6 +119,7 @@ def test_a_whole_flow_gives_the_same_answers(remote, api, task_queue):
         "training_scheduled": 0,
         "grading_scheduled": 0,
         "grading_waiting": 0,
+        "training_not_retried": 0,
     }
     assert remote.reschedule_unfinished_tasks("course a")["training_scheduled"] == 0
     status = remote.status("course a", "item-1?")

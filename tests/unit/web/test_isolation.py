@@ -152,5 +152,10 @@ def test_course_rescheduling_touches_only_that_course(http, runtime, task_queue,
     answer = http.post(
         "/api/v1/courses/course-a/reschedule", headers=auth(tokens["staff_ab"])
     ).json()
-    assert answer == {"training_scheduled": 0, "grading_scheduled": 0, "grading_waiting": 1}
+    assert answer == {
+        "training_scheduled": 0,
+        "grading_scheduled": 0,
+        "grading_waiting": 1,
+        "training_not_retried": 0,
+    }
     assert course_b_snapshot(runtime) == before

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from essaygrader.contract import ExampleError, Rescheduled
+from essaygrader.contract import Rescheduled
 from essaygrader.domain import tables
 from essaygrader.domain.access import Permission
 from essaygrader.errors import RequestError
@@ -24,7 +24,6 @@ from essaygrader.web.dashboard.render import PREFIX, redirect, render, shown_err
 from essaygrader.web.dashboard.session import SameOrigin, UserDep
 from essaygrader.web.deps import APIDep
 from essaygrader.web.errors import status_for
-from essaygrader.web.routes.items import addressable
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False, dependencies=[SameOrigin])
 
@@ -62,8 +61,8 @@ def create_item(
     }
     try:
         created = api.create_item(
-            addressable(course_id, "course_id"),
-            addressable(item_id.strip(), "item_id"),
+            course_id,
+            item_id.strip(),
             _json(rubric, "rubric"),
             prompt=prompt,
             algorithm_id=algorithm_id or None,
@@ -102,7 +101,10 @@ def train(
         rows = tables.example_rows(tables.decode_text(data, name), kind, name, rubric)
         checked = api.check_training_examples(course_id, item_id, rows)
         if not checked["valid"]:
-            problems = [_located(e) for e in checked["errors"]]
+            problems = [
+                {"line": line, "column": column, "message": message}
+                for line, column, message in tables.checked_problems(checked["errors"], rows)
+            ]
             context = item_context(request, user, course_id, item_id, upload_errors=problems)
             return render(request, "item.html", context, status=422)
         api.train_classifiers(course_id, item_id, rows)
@@ -145,13 +147,6 @@ def _rescheduled(counts: Rescheduled) -> str:
             "not_retrained": counts.get("training_not_retried", 0),
         }
     )
-
-
-def _located(error: ExampleError) -> dict[str, Any]:
-    """An example's error as the row and column of the uploaded file."""
-    found = tables.row_and_column(error["field"])
-    row, column = found if found else (None, "")
-    return {"row": row, "column": column, "message": error["message"]}
 
 
 def _json(text: str, field: str) -> Any:

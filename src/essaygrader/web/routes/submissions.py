@@ -26,7 +26,12 @@ ITEM = "/courses/{course_id}/items/{item_id}"
 def submit(item: ItemSubmitter, body: SubmissionIn, api: APIDep) -> Submitted:
     """Store an essay and start grading it; before training it waits for classifiers."""
     return api.submit(
-        item.course_id, item.item_id, body.student_id, body.answer, external_id=body.external_id
+        item.course_id,
+        item.item_id,
+        body.student_id,
+        body.answer,
+        external_id=body.external_id,
+        text=body.text,
     )
 
 
@@ -38,7 +43,9 @@ def submit(item: ItemSubmitter, body: SubmissionIn, api: APIDep) -> Submitted:
 )
 def submit_many(item: ItemSubmitter, body: SubmissionBatch, api: APIDep) -> list[Submitted]:
     """Store several essays in one transaction: all of them, or none on an error."""
-    return api.submit_many(item.course_id, item.item_id, [s.model_dump() for s in body.submissions])
+    return api.submit_many(
+        item.course_id, item.item_id, [s.model_dump(exclude_none=True) for s in body.submissions]
+    )
 
 
 @router.get(f"{ITEM}/submissions", response_model=SubmissionsPage, summary="List submissions")

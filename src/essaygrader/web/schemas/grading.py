@@ -24,8 +24,9 @@ Answer = Annotated[
     Any,
     WithJsonSchema(
         {
-            "description": 'The essay: a string, {"text": ...}, or {"parts": [...]} '
-            "whose parts (strings or {text} objects) are joined by newlines.",
+            "description": "The essay's older name, still accepted instead of `text`: a "
+            'string, {"text": ...}, or {"parts": [...]} whose parts (strings or {text} '
+            "objects) are joined by newlines.",
             "oneOf": [
                 {"type": "string"},
                 _TEXT,
@@ -48,7 +49,10 @@ Answer = Annotated[
 
 class SubmissionIn(RequestModel):
     student_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
-    answer: Answer
+    text: str | None = Field(
+        default=None, description="The essay. Give `text`, or `answer` (its older name)."
+    )
+    answer: Answer = None
     external_id: str | None = Field(default=None, max_length=MAX_ID_CHARS)
 
 
