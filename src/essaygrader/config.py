@@ -22,6 +22,24 @@ from essaygrader.algorithms.registry import AlgorithmSpec
 from essaygrader.errors import InternalError
 
 ENV_PREFIX = "ESSAYGRADER_"
+LOCAL_DATA_DIR = Path("essaygrader-data")
+
+
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the embedded data lives when ``data_dir`` is not set.
+
+    ``./essaygrader-data`` when the working folder has one (where every earlier version
+    kept it), otherwise one folder per user, the same from every working folder:
+    ``$XDG_DATA_HOME/essaygrader`` (``~/.local/share/essaygrader``), or
+    ``%LOCALAPPDATA%\\essaygrader`` on Windows.
+    """
+    environ = os.environ if environ is None else environ
+    if LOCAL_DATA_DIR.is_dir():
+        return LOCAL_DATA_DIR
+    if os.name == "nt" and environ.get("LOCALAPPDATA"):
+        return Path(environ["LOCALAPPDATA"]) / "essaygrader"
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "essaygrader"
 
 
 @dataclass(frozen=True)
@@ -29,7 +47,9 @@ class Settings:
     """Everything that can be configured, with safe embedded defaults.
 
     Attributes:
-        data_dir: Folder for the embedded database, broker and classifier blobs.
+        data_dir: Folder for the embedded database, broker and classifier blobs; by
+            default ``./essaygrader-data`` where the working folder has one, otherwise
+            the user's own (see :func:`default_data_dir`).
         database_url: SQLAlchemy URL; empty means SQLite in ``data_dir``.
         broker_url: Celery broker URL; empty means the SQLite broker in ``data_dir``.
         storage_url: Classifier blob store: ``file:///path``, ``s3://bucket/prefix``, or
@@ -70,7 +90,7 @@ class Settings:
             dashboard's list; they stay usable through the API and command line.
     """
 
-    data_dir: Path = Path("essaygrader-data")
+    data_dir: Path = field(default_factory=default_data_dir)
     database_url: str = ""
     broker_url: str = ""
     storage_url: str = ""
@@ -130,6 +150,7 @@ class Settings:
                 code="configuration_error",
             )
         raw.update(overrides)
+        raw.setdefault("data_dir", default_data_dir(environ))
         settings = cls(**{name: _coerce(cls, name, value) for name, value in raw.items()})
         settings.validate()
         return settings
@@ -185,8 +206,13 @@ class Settings:
             )
 
     @property
+    def embedded_database(self) -> Path | None:
+        """The SQLite file in ``data_dir`` when no ``database_url`` is set, else None."""
+        return None if self.database_url else self.data_dir.resolve() / "essaygrader.db"
+
+    @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'essaygrader.db'}"
+        return self.database_url or f"sqlite:///{self.embedded_database}"
 
     @property
     def resolved_broker_url(self) -> str:

@@ -33,7 +33,6 @@ def test_environment_overrides_file(tmp_path):
     assert settings.task_max_retries == 7
     assert settings.broker_url == "redis://127.0.0.1:6379/0"
     assert settings.algorithms["slow"].params == {"score_delay": 1}
-    assert settings.data_dir == Path("essaygrader-data")
 
 
 @pytest.mark.parametrize(
@@ -87,3 +86,14 @@ def test_internal_errors_are_retried_unless_their_code_says_retrying_cannot_help
     assert InternalError("connection reset", code="storage_error").retryable
     assert InternalError("connection reset").retryable
     assert not InternalError("odd", code="storage_error", retryable=False).retryable
+
+
+def test_the_data_dir_is_the_users_unless_the_working_folder_has_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    environ = {"XDG_DATA_HOME": str(tmp_path / "xdg")}
+    assert Settings.load(environ).data_dir == tmp_path / "xdg" / "essaygrader"
+    assert Settings.load({}).data_dir == Path.home() / ".local" / "share" / "essaygrader"
+    # Where earlier versions kept it, it stays.
+    (tmp_path / "essaygrader-data").mkdir()
+    assert Settings.load(environ).data_dir == Path("essaygrader-data")
+    assert Settings.load({**environ, "ESSAYGRADER_DATA_DIR": "/srv/eg"}).data_dir == Path("/srv/eg")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -25,10 +27,77 @@ class Commands(click.Group):
             click.echo(f"error: {exc}", err=True)
             ctx.exit(2 if isinstance(exc, RequestError) else 1)
 
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command; click's own errors are printed as ours are, after ``error:``."""
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            if exc.ctx is not None:
+                click.echo(exc.ctx.get_usage(), err=True)
+                click.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+class NoDataDirectory(click.ClickException):
+    """A command that reads found no embedded data where the settings point."""
+
+    exit_code = 2
+
+
+def refuse_server(ctx: click.Context) -> None:
+    """Raises:
+    click.UsageError: ``--server`` was given; this command has no remote form.
+    """
+    if ctx.find_root().meta.get(_REMOTE):
+        raise click.UsageError(
+            f"`essaygrader {ctx.command_path.split(' ', 1)[-1]}` works on the local "
+            "database and broker; run it without --server (and ESSAYGRADER_SERVER)"
+        )
+
+
+def require_data(runtime: Runtime) -> Runtime:
+    """The runtime, if its embedded database exists; commands that only read or change
+    what is there never create an empty one.
+
+    Raises:
+        NoDataDirectory: The embedded database is missing, saying where it was sought.
+    """
+    database = runtime.settings.embedded_database
+    if database is not None and not database.exists():
+        folder = runtime.settings.data_dir.resolve()
+        found = "has no database" if folder.is_dir() else "does not exist"
+        raise NoDataDirectory(
+            f"no essaygrader data: the data directory {folder} {found}. Start with "
+            "`essaygrader init` or `essaygrader serve`, run from the folder that holds "
+            "essaygrader-data, or set ESSAYGRADER_DATA_DIR (or ESSAYGRADER_DATABASE_URL)"
+        )
+    return runtime
+
 
 def use_server(ctx: click.Context, server: str, token: str) -> None:
     """Make the client-side commands of this invocation call ``server`` over HTTP."""
     ctx.find_root().meta[_REMOTE] = (server, token)
+
+
+def remote_server(ctx: click.Context) -> str | None:
+    """The ``--server`` of this invocation, if any."""
+    remote: tuple[str, str] | None = ctx.find_root().meta.get(_REMOTE)
+    return remote[0] if remote else None
 
 
 def runtime_of(ctx: click.Context) -> Runtime:
@@ -45,21 +114,22 @@ def local_runtime(ctx: click.Context) -> Runtime:
     Raises:
         click.UsageError: ``--server`` was given; this command has no remote form.
     """
-    root = ctx.find_root()
-    if root.meta.get(_REMOTE):
-        raise click.UsageError(
-            f"`essaygrader {ctx.command_path.split(' ', 1)[-1]}` works on the local "
-            "database and broker; run it without --server (and ESSAYGRADER_SERVER)"
-        )
-    return runtime_of(root)
+    refuse_server(ctx)
+    return runtime_of(ctx.find_root())
 
 
-def client_of(ctx: click.Context) -> GradingClient:
-    """The AI Grading API: of the ``--server`` when one is given, else in-process."""
+def client_of(ctx: click.Context, *, creates: bool = False) -> GradingClient:
+    """The AI Grading API: of the ``--server`` when one is given, else in-process.
+
+    Args:
+        creates: The command creates data (``items create``), so a missing embedded
+            database is made; other commands stop with :class:`NoDataDirectory`.
+    """
     root = ctx.find_root()
     remote: tuple[str, str] | None = root.meta.get(_REMOTE)
     if remote is None:
-        return runtime_of(root).client
+        runtime = runtime_of(root)
+        return (runtime if creates else require_data(runtime)).client
     if "essaygrader.http" not in root.meta:
         server, token = remote
         root.meta["essaygrader.http"] = client = HttpClient(server, token)

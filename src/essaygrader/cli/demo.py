@@ -1,9 +1,13 @@
-"""``essaygrader demo``: the whole flow on the small item shipped in ``examples/demo``."""
+"""``essaygrader demo``: the whole flow on the small example item shipped in the package
+(``essaygrader/examples/demo``), in a data directory of its own."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,8 @@ from essaygrader.cli.waiting import (
     wait_for_training,
     worker_available,
 )
+from essaygrader.config import Settings
+from essaygrader.domain.wording import counted
 from essaygrader.errors import ConflictError, InternalError
 from essaygrader.runtime import Runtime
 
@@ -25,15 +31,20 @@ ITEM_ID = "maple-street-letter"
 
 
 def find_examples() -> Path:
-    """``examples/demo`` of the source checkout, or of the current folder."""
-    for base in (Path(__file__).resolve().parents[3], Path.cwd()):
-        folder = base / "examples" / "demo"
-        if (folder / "rubric.json").is_file():
-            return folder
-    raise InternalError(
-        "cannot find examples/demo; run from the project's folder or pass --examples",
-        code="configuration_error",
-    )
+    """The example item shipped inside the package (``essaygrader/examples/demo``).
+
+    Raises:
+        InternalError: ``configuration_error``; the package was installed without its data files.
+    """
+    folder = Path(str(files("essaygrader") / "examples" / "demo"))
+    if not (folder / "rubric.json").is_file():
+        raise InternalError(
+            f"the example item is missing from this installation ({folder}); reinstall "
+            "essaygrader, or pass --examples with a folder of rubric.json, prompt.txt, "
+            "training.csv and essays.csv",
+            code="configuration_error",
+        )
+    return folder
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ def run_demo(runtime: Runtime, examples_dir: Path | None) -> None:
     created = put_example_item(client, example)
     click.echo(f"{'created' if created else 'using'} item {COURSE_ID}/{ITEM_ID}")
     with worker_available(runtime, "training"):
-        training = client.train_classifiers(COURSE_ID, ITEM_ID, examples)
+        training = client.train_classifiers(COURSE_ID, ITEM_ID, list(examples))
         click.echo(
             f"training on {len(examples)} graded examples "
             f"with algorithm {training['algorithm_id']!r}"
@@ -88,8 +99,8 @@ def run_demo(runtime: Runtime, examples_dir: Path | None) -> None:
         workflow = wait_for_training(client, training["training_workflow_uuid"])
         if workflow["status"] != "complete":
             raise click.ClickException(f"training failed: {workflow['last_error']}")
-        submitted = client.submit_many(COURSE_ID, ITEM_ID, essays)
-        click.echo(f"grading {len(submitted)} essays")
+        submitted = client.submit_many(COURSE_ID, ITEM_ID, list(essays))
+        click.echo(f"grading {counted(len(submitted), 'essay')}")
         wait_for_grading(
             client,
             [s["grading_workflow_uuid"] for s in submitted],
@@ -116,7 +127,33 @@ def run_demo(runtime: Runtime, examples_dir: Path | None) -> None:
         )
     click.echo()
     click.echo(format_table(["student", "submission", *criteria, "total"], rows))
-    click.echo(
-        f"\ndone in {time.monotonic() - started:.1f}s; "
-        f"export with: essaygrader results --course {COURSE_ID} --item {ITEM_ID}"
+    click.echo(f"\ndone in {time.monotonic() - started:.1f}s")
+
+
+def run_demo_apart(examples_dir: Path | None, *, keep: bool) -> None:
+    """Run the demo in a new data directory of its own (embedded database, broker and
+    classifiers), whatever the settings name, so a running service's data is never
+    touched; remove the directory afterwards unless ``keep``."""
+    folder = Path(tempfile.mkdtemp(prefix="essaygrader-demo-"))
+    settings = Settings.load().with_overrides(
+        data_dir=folder,
+        database_url="",
+        broker_url="",
+        storage_url="",
+        classifier_disk_cache_dir="",
     )
+    click.echo(f"the demo runs in a data directory of its own: {folder}")
+    runtime = Runtime(settings)
+    try:
+        run_demo(runtime, examples_dir)
+    finally:
+        runtime.close()
+        if keep:
+            click.echo(
+                f"kept {folder}; look around with ESSAYGRADER_DATA_DIR={folder} before "
+                f"`essaygrader results --course {COURSE_ID} --item {ITEM_ID}` or "
+                "`essaygrader serve`"
+            )
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            click.echo(f"removed {folder}; keep it with `essaygrader demo --keep`")

@@ -50,7 +50,7 @@ def items_create(
     """Create an item from a rubric file."""
     rubric = _read_rubric(rubric_path)
     prompt = read_text(prompt_file) if prompt_file else ""
-    item = client_of(ctx).create_item(
+    item = client_of(ctx, creates=True).create_item(
         course_id,
         item_id,
         rubric,

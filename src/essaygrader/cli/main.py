@@ -22,13 +22,24 @@ from typing import Any, TextIO
 import click
 
 from essaygrader import __version__
-from essaygrader.cli.context import Commands, client_of, local_runtime, use_server, worker_for
+from essaygrader.cli.context import (
+    Commands,
+    client_of,
+    local_runtime,
+    refuse_server,
+    remote_server,
+    require_data,
+    use_server,
+    worker_for,
+)
 from essaygrader.cli.files import check_examples, locate, read_essays, read_examples
 from essaygrader.cli.waiting import (
     wait_for_grading,
     wait_for_training,
 )
+from essaygrader.config import mask_url
 from essaygrader.contract import GradingWorkflowOut, SubmissionSummary, TrainingWorkflowOut
+from essaygrader.domain.wording import counted
 from essaygrader.errors import EssayGraderError, NotFoundError
 from essaygrader.runtime import Runtime
 
@@ -138,8 +149,17 @@ def train(
 @click.option("--item", "item_id", required=True)
 @click.argument("essays_path", metavar="FILE", type=click.Path(path_type=Path))
 @click.option("--wait", is_flag=True, help="Block until every essay is graded.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print each submission's student_id, external_id, submission_uuid, "
+    "grading_workflow_uuid and status, one JSON object per line.",
+)
 @click.pass_context
-def submit(ctx: click.Context, course_id: str, item_id: str, essays_path: Path, wait: bool) -> None:
+def submit(
+    ctx: click.Context, course_id: str, item_id: str, essays_path: Path, wait: bool, as_json: bool
+) -> None:
     """Submit essays for grading from a CSV or JSONL file (student_id, text, external_id)."""
     client = client_of(ctx)
     batch = read_essays(essays_path)
@@ -153,9 +173,18 @@ def submit(ctx: click.Context, course_id: str, item_id: str, essays_path: Path, 
                 raise locate(_shift(exc, start), essays_path, batch) from exc
             bar.update(len(chunk))
     waiting = sum(r["status"] == "waiting" for r in results)
+    if as_json:
+        for essay, result in zip(batch, results, strict=True):
+            row = {"student_id": essay["student_id"], "external_id": essay["external_id"]}
+            click.echo(json.dumps({**row, **result}, ensure_ascii=False))
     click.echo(
-        f"submitted {len(results)} essays"
-        + (f"; {waiting} wait for the item's classifiers" if waiting else "")
+        f"submitted {counted(len(results), 'essay')}"
+        + (
+            f"; {waiting} wait{'s' if waiting == 1 else ''} for the item's classifiers"
+            if waiting
+            else ""
+        ),
+        err=as_json,
     )
     if not wait:
         return
@@ -163,7 +192,7 @@ def submit(ctx: click.Context, course_id: str, item_id: str, essays_path: Path, 
     with worker_for(ctx, "grading"):
         statuses = wait_for_grading(client, uuids, course_id=course_id, item_id=item_id)
     counts = {s: list(statuses.values()).count(s) for s in sorted(set(statuses.values()))}
-    click.echo("grading: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    click.echo("grading: " + ", ".join(f"{n} {s}" for s, n in counts.items()), err=as_json)
     if counts.get("waiting"):
         click.echo(
             "the waiting essays are graded once the item is trained (essaygrader train ...)",
@@ -171,7 +200,7 @@ def submit(ctx: click.Context, course_id: str, item_id: str, essays_path: Path, 
         )
     if counts.get("failed"):
         raise click.ClickException(
-            f"{counts['failed']} essays failed; see "
+            f"{counted(counts['failed'], 'essay')} failed; see "
             "`essaygrader status` and `essaygrader reschedule`"
         )
 
@@ -212,6 +241,7 @@ def results(
     criteria = [c["name"] for c in rubric["criteria"] if c["options"]]
     columns = [
         "submission_uuid",
+        "grading_workflow_uuid",
         "student_id",
         "external_id",
         "status",
@@ -235,12 +265,21 @@ def results(
                 output.write(json.dumps(row, ensure_ascii=False) + "\n")
         offset += len(page["submissions"])
         if offset >= page["total"] or not page["submissions"]:
-            return
+            break
+    if output.name != "<stdout>":
+        click.echo(f"wrote {counted(offset, 'result')} to {output.name}", err=True)
 
 
 def _result_row(submission: SubmissionSummary) -> dict[str, Any]:
     row: dict[str, Any] = {
-        key: submission[key] for key in ("submission_uuid", "student_id", "external_id", "status")
+        key: submission[key]
+        for key in (
+            "submission_uuid",
+            "grading_workflow_uuid",
+            "student_id",
+            "external_id",
+            "status",
+        )
     }
     assessment = submission["assessment"]
     if assessment:
@@ -265,33 +304,59 @@ def status(ctx: click.Context, course_id: str | None, item_id: str | None, as_js
     """Workflow counts, queue lengths, the oldest unfinished work and live workers."""
     if item_id is not None and course_id is None:
         raise click.UsageError("--item needs --course")
-    report = client_of(ctx).status(course_id, item_id)
+    client = client_of(ctx)
+    if (
+        course_id is not None
+        and item_id is None
+        and not client.list_items(course_id, limit=1)["total"]
+    ):
+        raise NotFoundError(
+            f"unknown course {course_id!r}: no item belongs to it (see `essaygrader items list`)",
+            field="course_id",
+        )
+    report = client.status(course_id, item_id)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
     from essaygrader.cli.reports import format_status
 
+    click.echo(f"{'database':9} {_where(ctx)}")
     click.echo(format_status(report))
 
 
+def _where(ctx: click.Context) -> str:
+    """Which database (or service) a command works on."""
+    remote = remote_server(ctx)
+    if remote:
+        return f"the service at {remote}"
+    settings = local_runtime(ctx).settings
+    if settings.embedded_database is not None:
+        return f"{settings.embedded_database} (data directory {settings.data_dir.resolve()})"
+    return mask_url(settings.database_url)
+
+
 @cli.command()
-@click.argument("workflow_uuid")
+@click.argument("workflow_uuid", metavar="UUID")
 @click.pass_context
 def workflow(ctx: click.Context, workflow_uuid: str) -> None:
-    """Print a training or grading workflow's status as JSON."""
+    """Print a workflow's status as JSON: a training or grading workflow's uuid, or a
+    submission's (its grading workflow is shown)."""
     client = client_of(ctx)
-    found: TrainingWorkflowOut | GradingWorkflowOut
+    found: TrainingWorkflowOut | GradingWorkflowOut | None
     try:
         found = client.get_training_workflow(workflow_uuid)
     except NotFoundError:
         try:
             found = client.get_grading_workflow(workflow_uuid)
-        except NotFoundError as exc:
-            raise NotFoundError(
-                f"no training or grading workflow {workflow_uuid!r}",
-                field="workflow_uuid",
-                code="grading_workflow_not_found",
-            ) from exc
+        except NotFoundError:
+            try:
+                found = client.get_submission(workflow_uuid)["grading_workflow"]
+            except NotFoundError as exc:
+                raise NotFoundError(
+                    f"no training or grading workflow and no submission {workflow_uuid!r}",
+                    field="workflow_uuid",
+                    code="grading_workflow_not_found",
+                ) from exc
     click.echo(json.dumps(found, indent=2))
 
 
@@ -309,11 +374,21 @@ def workflow(ctx: click.Context, workflow_uuid: str) -> None:
 def reschedule(ctx: click.Context, course_id: str, item_id: str | None, task_type: str) -> None:
     """Queue unfinished training and grading tasks again, training first."""
     counts = client_of(ctx).reschedule_unfinished_tasks(course_id, item_id, task_type)
+    waiting = counts["grading_waiting"]
     click.echo(
         f"rescheduled {counts['training_scheduled']} training and "
-        f"{counts['grading_scheduled']} grading tasks; "
-        f"{counts['grading_waiting']} submissions wait for classifiers"
+        f"{counted(counts['grading_scheduled'], 'grading task')}; "
+        f"{counted(waiting, 'submission')} wait{'s' if waiting == 1 else ''} for classifiers"
     )
+    not_retried = counts.get("training_not_retried", 0)
+    if not_retried:
+        click.echo(
+            f"not retrained: {counted(not_retried, 'training')} failed the item's quality gate "
+            "and would fail it again on the same examples; lower the gate (`essaygrader items "
+            "update --min-qwk Q` or --no-min-qwk) or train with more examples "
+            "(`essaygrader train`)",
+            err=True,
+        )
 
 
 @cli.command()
@@ -321,7 +396,7 @@ def reschedule(ctx: click.Context, course_id: str, item_id: str | None, task_typ
 @click.pass_context
 def sweep(ctx: click.Context, older_than: float | None) -> None:
     """Queue again the unfinished workflows scheduled long ago (runs once)."""
-    counts = local_runtime(ctx).worker.sweep(older_than=older_than)
+    counts = require_data(local_runtime(ctx)).worker.sweep(older_than=older_than)
     click.echo(
         f"sent again: {counts['training']} training, {counts['grading']} grading; "
         f"given classifiers: {counts['released']}; failed after too many attempts: "
@@ -372,14 +447,24 @@ def worker(ctx: click.Context, queues: str, concurrency: int, loglevel: str) -> 
     "--examples",
     "examples_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Folder of the demo item (default: examples/demo).",
+    help="Folder of the demo item (default: the example shipped with essaygrader).",
+)
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="Keep the demo's data directory (printed at the end) to look around in it.",
 )
 @click.pass_context
-def demo(ctx: click.Context, examples_dir: Path | None) -> None:
-    """Run the whole flow on the small example item and print its grades."""
-    from essaygrader.cli.demo import run_demo
+def demo(ctx: click.Context, examples_dir: Path | None, keep: bool) -> None:
+    """Run the whole flow on the small example item and print its grades.
 
-    run_demo(local_runtime(ctx), examples_dir)
+    It runs in a data directory of its own, made for it, so it never touches the
+    database of a running service; it is removed at the end unless --keep is given.
+    """
+    from essaygrader.cli.demo import run_demo_apart
+
+    refuse_server(ctx)
+    run_demo_apart(examples_dir, keep=keep)
 
 
 def _register_subcommands() -> None:

@@ -1,7 +1,7 @@
 """``essaygrader serve``: the HTTP API and dashboard, with an embedded worker.
 
 On a fresh machine one command gives a working service: the database is migrated, the
-first admin token is created and printed once, the example item in ``examples/demo`` is
+first admin token is created and printed once, the example item shipped in the package is
 loaded into an empty database (trained, with its essays waiting to be graded), and a
 worker process trains and grades while the server runs.
 """
@@ -138,11 +138,11 @@ def load_example_if_empty(runtime: Runtime) -> None:
     try:
         example = read_example(find_examples())
     except InternalError:
-        click.echo("note: examples/demo not found; starting without the example item", err=True)
+        click.echo("note: the example item is not installed; starting without it", err=True)
         return
     put_example_item(client, example)
-    client.train_classifiers(COURSE_ID, ITEM_ID, example.examples)
-    client.submit_many(COURSE_ID, ITEM_ID, example.essays)
+    client.train_classifiers(COURSE_ID, ITEM_ID, list(example.examples))
+    client.submit_many(COURSE_ID, ITEM_ID, list(example.essays))
     click.echo(
         f"loaded the example item {COURSE_ID}/{ITEM_ID}: training on "
         f"{len(example.examples)} graded examples; its {len(example.essays)} essays are "

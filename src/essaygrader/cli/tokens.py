@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from essaygrader.cli.context import Commands, local_runtime
+from essaygrader.cli.context import Commands, local_runtime, require_data
 from essaygrader.cli.reports import format_table
 from essaygrader.domain.access import Role
 
@@ -48,7 +48,7 @@ def tokens_create(ctx: click.Context, name: str, role: str, courses: tuple[str, 
 @click.pass_context
 def tokens_list(ctx: click.Context, include_revoked: bool) -> None:
     """List tokens: id, name, role, courses and dates (never the tokens themselves)."""
-    listed = local_runtime(ctx).tokens.list_tokens(include_revoked=include_revoked)
+    listed = require_data(local_runtime(ctx)).tokens.list_tokens(include_revoked=include_revoked)
     rows = [
         [
             t["uuid"],
@@ -68,5 +68,5 @@ def tokens_list(ctx: click.Context, include_revoked: bool) -> None:
 @click.pass_context
 def tokens_revoke(ctx: click.Context, token_uuid: str) -> None:
     """Revoke a token by its id (from `tokens list`); it stops working at once."""
-    revoked = local_runtime(ctx).tokens.revoke_token(token_uuid)
+    revoked = require_data(local_runtime(ctx)).tokens.revoke_token(token_uuid)
     click.echo(f"revoked token {revoked['uuid']} ({revoked['name']})")

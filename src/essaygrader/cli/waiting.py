@@ -89,8 +89,13 @@ def stop_worker_process(process: subprocess.Popen[bytes]) -> None:
 
 
 def _child_env(runtime: Runtime) -> dict[str, str]:
+    """The environment of a worker of this runtime: the same stores as the command,
+    even where the command's settings differ from the environment's (``demo``)."""
+    settings = runtime.settings
     env = dict(os.environ)
-    env["ESSAYGRADER_DATA_DIR"] = str(Path(runtime.settings.data_dir).resolve())
+    env["ESSAYGRADER_DATA_DIR"] = str(Path(settings.data_dir).resolve())
+    for name in ("database_url", "broker_url", "storage_url", "classifier_disk_cache_dir"):
+        env[f"ESSAYGRADER_{name.upper()}"] = getattr(settings, name)
     return env
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from essaygrader.domain import tables
-from essaygrader.errors import InputFileError
+from essaygrader.errors import RequestError
 from tests.factories import RUBRIC
 
 
@@ -22,7 +22,7 @@ def test_fields_may_be_separated_by_commas_semicolons_or_tabs(delimiter):
 
 def test_a_header_in_another_case_gets_a_hint():
     text = "text;Ideas;conventions\nAn essay.;good;few errors\n"
-    with pytest.raises(InputFileError) as caught:
+    with pytest.raises(RequestError) as caught:
         tables.example_rows(text, "csv", "graded.csv", RUBRIC)
     assert "missing column 'ideas'" in str(caught.value)
     assert "the header has 'Ideas': did you mean 'ideas'?" in str(caught.value)
@@ -38,7 +38,7 @@ def test_rows_know_their_line_in_the_file():
 
 def test_every_empty_essay_is_reported_at_its_line():
     lines = ["student_id,text"] + [f"s{i}," + ("" if i % 2 else "fine") for i in range(50)]
-    with pytest.raises(InputFileError) as caught:
+    with pytest.raises(RequestError) as caught:
         tables.essay_rows("\n".join(lines) + "\n", "csv", "essays.csv")
     message = str(caught.value)
     assert message.startswith("essays.csv: 25 problems, so nothing was stored")
@@ -49,12 +49,12 @@ def test_every_empty_essay_is_reported_at_its_line():
 
 
 def test_one_problem_reads_as_one_line():
-    with pytest.raises(InputFileError) as caught:
+    with pytest.raises(RequestError) as caught:
         tables.essay_rows("student_id,text\ns1,ok\n,missing id\n", "csv", "e.csv")
     assert str(caught.value) == "e.csv line 3, column 'student_id': must not be empty"
 
 
 def test_more_fields_than_the_header_names_the_line_and_separator():
-    with pytest.raises(InputFileError) as caught:
+    with pytest.raises(RequestError) as caught:
         tables.essay_rows("student_id;text\ns1;a;b\n", "csv", "e.csv")
     assert "line 2 has more fields than the header (fields separated by ';')" in str(caught.value)

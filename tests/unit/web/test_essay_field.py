@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from essaygrader.errors import GradingRequestError
+from essaygrader.errors import RequestError
 from tests.factories import essay
 from tests.unit.web.conftest import auth
 
@@ -52,6 +52,6 @@ def test_the_openapi_document_only_gained(app):
 def test_python_api_takes_text(api, world):
     submitted = api.submit("course-a", "item-1", "s9", text=essay(30))
     assert api.get_submission(submitted["submission_uuid"])["text"] == essay(30)
-    with pytest.raises(GradingRequestError) as caught:
+    with pytest.raises(RequestError) as caught:
         api.submit_many("course-a", "item-1", [{"student_id": "s", "essay": "x"}])
     assert "unknown field 'essay'" in caught.value.message
