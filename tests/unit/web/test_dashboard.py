@@ -361,6 +361,7 @@ def test_heat_map_shades_by_share_of_the_row_and_escapes_labels():
 
 def test_bar_chart_orders_bars_by_points():
     svg = bar_chart({"10": 1, "2": 5, "0": 3}, caption="d")
-    assert re.findall(r"<title>(\d+) points", svg) == ["0", "2", "10"]
+    assert re.findall(r"scored (\d+) by people", svg) == ["0", "2", "10"]
+    assert "<title>1 example scored 10 by people</title>" in svg
     assert "not recorded" in bar_chart({}, caption="d")
     assert "not recorded" in bar_chart({"a": "b"}, caption="d")
