@@ -320,13 +320,16 @@ class Rescheduled(TypedDict):
     grading_waiting: Annotated[
         int, Field(description="Still without classifiers: they keep waiting.")
     ]
-    training_not_retried: Annotated[
-        int,
-        Field(
-            description="Trainings that failed the item's quality gate and would fail it "
-            "again on the same examples: left failed; lower min_qwk or train with more "
-            "examples."
-        ),
+    # Not required, so the released document's required fields stay as they were.
+    training_not_retried: NotRequired[
+        Annotated[
+            int,
+            Field(
+                description="Trainings that failed the item's quality gate and would fail "
+                "it again on the same examples: left failed; lower min_qwk or train with "
+                "more examples."
+            ),
+        ]
     ]
 
 

@@ -24,9 +24,8 @@ Answer = Annotated[
     Any,
     WithJsonSchema(
         {
-            "description": "The essay's older name, still accepted instead of `text`: a "
-            'string, {"text": ...}, or {"parts": [...]} whose parts (strings or {text} '
-            "objects) are joined by newlines.",
+            "description": 'The essay: a string, {"text": ...}, or {"parts": [...]} '
+            "whose parts (strings or {text} objects) are joined by newlines.",
             "oneOf": [
                 {"type": "string"},
                 _TEXT,
@@ -50,7 +49,9 @@ Answer = Annotated[
 class SubmissionIn(RequestModel):
     student_id: str = Field(min_length=1, max_length=MAX_ID_CHARS)
     text: str | None = Field(
-        default=None, description="The essay. Give `text`, or `answer` (its older name)."
+        default=None,
+        description="The essay, as plain text. Give `text` or `answer` (its older name, "
+        "which also takes the {text} and {parts} shapes), not both.",
     )
     answer: Answer = None
     external_id: str | None = Field(default=None, max_length=MAX_ID_CHARS)
