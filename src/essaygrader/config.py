@@ -23,6 +23,10 @@ from essaygrader.errors import InternalError
 
 ENV_PREFIX = "ESSAYGRADER_"
 
+# Measured with ``essaygrader bench load`` (docs/deployment.md): at 50 a batch of typical
+# essays takes well under a second, and the engine's share of a worker's time is small.
+DEFAULT_GRADING_BATCH_SIZE = 50
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -50,6 +54,9 @@ class Settings:
         training_time_limit: Seconds before a training task's process is killed.
         grading_soft_time_limit: Seconds before a grading task is asked to stop.
         grading_time_limit: Seconds before a grading task's process is killed.
+        grading_batch_size: The most grading workflows one grading task names. Many
+            ready at once (a batch submit, training completion, a reschedule, the
+            sweeper) go out in tasks of this many; a single submit is a task of one.
         sweep_interval_seconds: How often each worker runs the sweeper.
         sweep_age_seconds: Re-enqueue incomplete workflows scheduled longer ago than this.
         max_attempts: A workflow started this many times without finishing is failed.
@@ -88,6 +95,7 @@ class Settings:
     training_time_limit: int = 3900
     grading_soft_time_limit: int = 120
     grading_time_limit: int = 180
+    grading_batch_size: int = DEFAULT_GRADING_BATCH_SIZE
     sweep_interval_seconds: float = 60.0
     sweep_age_seconds: float = 900.0
     max_attempts: int = 10
@@ -156,6 +164,7 @@ class Settings:
             "min_training_examples",
             "max_attempts",
             "s3_max_attempts",
+            "grading_batch_size",
             "database_pool_size",
             "worker_database_pool_size",
             "http_max_body_bytes",

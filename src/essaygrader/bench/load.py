@@ -179,11 +179,12 @@ def run_load(
         )
         result.training_seconds = time.monotonic() - started
         trained = runtime.client.get_training_workflow(training)
-        if trained["status"] != "complete":
+        set_uuid = trained["classifier_set_uuid"]
+        if trained["status"] != "complete" or set_uuid is None:
             raise InternalError(f"training failed; see the worker logs in {fleet.log_dir}")
         batch = workload.essays(plan.essays)
         progress(f"scoring {plan.essays} essays without the engine, on one core")
-        result.scoring_per_core = _scoring_only(runtime, trained["classifier_set_uuid"], batch)
+        result.scoring_per_core = _scoring_only(runtime, set_uuid, batch)
         progress(f"submitting {plan.essays} essays")
         before = fleet.cpu()
         started = time.monotonic()

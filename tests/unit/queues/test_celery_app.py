@@ -6,7 +6,12 @@ import pytest
 
 from essaygrader.config import Settings
 from essaygrader.domain.workflow import TaskType
-from essaygrader.queues.celery_app import TASK_NAMES, create_celery_app, transport_options
+from essaygrader.queues.celery_app import (
+    SINGLE_GRADING_TASK,
+    TASK_NAMES,
+    create_celery_app,
+    transport_options,
+)
 from essaygrader.runtime import Runtime
 from tests.conftest import REDIS_URL, require_service
 
@@ -33,11 +38,14 @@ def test_training_and_grading_have_their_own_queues_and_time_limits(tmp_path):
     assert app.conf.task_routes == {
         TASK_NAMES[TaskType.TRAIN]: {"queue": "training"},
         TASK_NAMES[TaskType.GRADE]: {"queue": "grading"},
+        SINGLE_GRADING_TASK: {"queue": "grading"},
     }
     train = app.tasks[TASK_NAMES[TaskType.TRAIN]]
-    grade = app.tasks[TASK_NAMES[TaskType.GRADE]]
     assert (train.soft_time_limit, train.time_limit) == (100, 200)
-    assert (grade.soft_time_limit, grade.time_limit) == (120, 180)
+    for name in (TASK_NAMES[TaskType.GRADE], SINGLE_GRADING_TASK):
+        grade = app.tasks[name]
+        assert (grade.soft_time_limit, grade.time_limit) == (120, 180)
+        assert grade.acks_late
 
 
 @pytest.mark.parametrize(
