@@ -7,9 +7,10 @@ shared by its criteria, as a grading task does. No database, broker or transacti
 involved, so the ratio of the two figures is the share of a worker's time that goes to
 grading rather than to the engine around it.
 
-The figure is per core: the scoring thread is pinned to one CPU where the platform
-allows, and essays are divided by the CPU seconds the process used, not by wall time,
-so other work on the machine does not lower it.
+The figure is per core: numerical libraries are held to one thread (as in a worker's
+pool processes), the scoring thread is pinned to one CPU where the platform allows, and
+essays are divided by the CPU seconds the process used, not by wall time, so other work
+on the machine does not lower it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from threadpoolctl import threadpool_limits
 
 from essaygrader.algorithms.base import CriterionClassifier, FeatureCache
 from essaygrader.algorithms.model_format import decode_model
@@ -77,7 +79,8 @@ def load_classifier_set(
 def score_one_at_a_time(
     classifiers: dict[str, CriterionClassifier], texts: Sequence[str]
 ) -> ScoringResult:
-    """Score each essay on every criterion, one essay at a time, as grading does.
+    """Score each essay on every criterion, one essay at a time, on one thread, as a
+    worker's pool process does.
 
     The first essay warms the process up (word-level memos, lazily built tables) and is
     not timed, as a worker's first task is not typical of the rest.
@@ -85,7 +88,7 @@ def score_one_at_a_time(
     if not texts:
         return ScoringResult(0, 0.0, 0.0)
     _score(classifiers, texts[0])
-    with _one_cpu():
+    with threadpool_limits(limits=1), _one_cpu():
         cpu, wall = time.process_time(), time.perf_counter()
         for text in texts:
             _score(classifiers, text)

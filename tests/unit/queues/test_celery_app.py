@@ -14,6 +14,7 @@ from essaygrader.queues.celery_app import (
 )
 from essaygrader.runtime import Runtime
 from tests.conftest import REDIS_URL, require_service
+from tests.factories import RUBRIC, essay, train_with_metrics
 
 
 def app_for(tmp_path, **settings):
@@ -75,3 +76,40 @@ def test_the_redis_channel_uses_that_visibility_timeout(tmp_path):
         channel = connection.default_channel
         assert channel.visibility_timeout == transport_options(settings)["visibility_timeout"]
         assert channel.visibility_timeout > 5000
+
+
+def _broker_runtime(tmp_path, **settings):
+    runtime = Runtime(Settings(data_dir=tmp_path, default_algorithm="fake", **settings))
+    runtime.client.create_item("c", "i", RUBRIC)
+    train_with_metrics(runtime, "c", "i", None)
+    return runtime
+
+
+def test_a_bulk_submit_sends_one_message_per_batch(tmp_path):
+    runtime = _broker_runtime(tmp_path, grading_batch_size=4)
+    try:
+        runtime.client.submit_many(
+            "c", "i", [{"student_id": f"s{n}", "answer": essay(30, n)} for n in range(10)]
+        )
+        assert runtime.task_queue.queue_lengths()["grading"] == 3
+        runtime.client.submit("c", "i", "s10", essay(30))
+        assert runtime.task_queue.queue_lengths()["grading"] == 4
+    finally:
+        runtime.close()
+
+
+def test_the_single_id_task_of_earlier_versions_still_grades(tmp_path):
+    runtime = _broker_runtime(tmp_path)
+    try:
+        app = runtime.task_queue.app
+        old, new, other = (
+            runtime.client.submit("c", "i", f"s{n}", essay(30, n))["grading_workflow_uuid"]
+            for n in range(3)
+        )
+        # What a message queued before an upgrade carries: one id, the old task name.
+        app.tasks[SINGLE_GRADING_TASK].apply(args=[old]).get()
+        app.tasks[TASK_NAMES[TaskType.GRADE]].apply(args=[[new, other]]).get()
+        statuses = runtime.client.get_workflow_statuses([old, new, other])
+        assert set(statuses.values()) == {"complete"}
+    finally:
+        runtime.close()
