@@ -11,7 +11,7 @@ from essaygrader.algorithms.base import FeatureCache, Score
 from essaygrader.algorithms.fake import FakeClassifier
 from essaygrader.algorithms.registry import AlgorithmSpec
 from essaygrader.db.models import AssessmentRecord, GradingWorkflowRecord
-from essaygrader.errors import GradingInternalError
+from essaygrader.errors import InternalError
 from essaygrader.queues.inprocess import InProcessTaskQueue
 from essaygrader.runtime import Runtime
 from essaygrader.worker.grading import grade_essays
@@ -125,7 +125,7 @@ def test_one_bad_essay_fails_alone(make_runtime, settings):
         "failed",
         "complete",
     ]
-    assert "AlgorithmScoringError" in workflows[1]["last_error"]
+    assert "algorithm_scoring_error" in workflows[1]["last_error"]
     assert "cannot read this essay" in workflows[1]["last_error"]
     assert "classifier gave 99 points" in workflows[3]["last_error"]
     assert all(w["attempts"] == 1 for w in workflows)
@@ -165,7 +165,7 @@ def test_a_retryable_error_retries_the_batch_and_only_its_unfinished_workflows(
     def database_hiccup(results):
         calls.append([r.workflow_uuid for r in results])
         if len(calls) == 1:
-            raise GradingInternalError("database briefly unreachable")
+            raise InternalError("database briefly unreachable", code="grading_internal_error")
         return record(results)
 
     monkeypatch.setattr(runtime.worker, "record_grading_results", database_hiccup)
