@@ -147,7 +147,7 @@ def test_a_request_that_fails_sends_nothing(checked):
     runtime, queue = checked
     train_with_metrics(runtime, "c", "i", sample_metrics())
     queue.sent.clear()
-    with pytest.raises(RequestError, match="submissions\\[1\\].answer"):
+    with pytest.raises(RequestError, match=r"submissions\[1\]\.answer"):
         runtime.client.submit_many(
             "c",
             "i",
