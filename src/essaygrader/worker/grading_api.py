@@ -15,8 +15,8 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, insert, select
+from sqlalchemy.orm import Session, lazyload
 
 from essaygrader.algorithms.base import CriterionClassifier
 from essaygrader.algorithms.model_format import decode_model
@@ -24,12 +24,10 @@ from essaygrader.api.records import (
     current_classifier_set,
     find_grading_workflow,
     internal_errors,
-    rubric_of,
 )
 from essaygrader.db.models import (
     AssessmentPartRecord,
     AssessmentRecord,
-    ClassifierSetRecord,
     GradingWorkflowRecord,
     SubmissionRecord,
     new_uuid,
@@ -44,6 +42,7 @@ from essaygrader.db.workflows import (
 )
 from essaygrader.domain.assessment import ASSESSMENT_TYPE_AI
 from essaygrader.errors import InternalError, RequestError
+from essaygrader.worker.classifier_sets import KnownSet, known_sets
 from essaygrader.worker.maintenance import MAX_ERROR_CHARS, WorkerMaintenanceAPI
 from essaygrader.worker.params import (
     ClassifierSetSpec,
@@ -83,16 +82,15 @@ class GradingWorkerAPI(WorkerMaintenanceAPI):
             self.database.transaction() as session,
         ):
             now = utcnow()
-            # Rows are locked in one order everywhere, so two batches never deadlock.
-            found = {
-                w.uuid: w
-                for w in session.scalars(
-                    select(GradingWorkflowRecord)
-                    .where(GradingWorkflowRecord.uuid.in_(uuids))
-                    .order_by(GradingWorkflowRecord.uuid)
-                    .with_for_update(of=GradingWorkflowRecord)
-                )
-            }
+            found: dict[str, GradingWorkflowRecord] = {}
+            texts: dict[str, str] = {}
+            for workflow, text in session.execute(
+                _locked(uuids)
+                .add_columns(SubmissionRecord.text)
+                .join(GradingWorkflowRecord.submission)
+            ):
+                found[workflow.uuid] = workflow
+                texts[workflow.uuid] = text
             skipped: dict[str, str] = {}
             started: list[GradingWorkflowRecord] = []
             current: dict[tuple[str, str, str], str | None] = {}
@@ -107,13 +105,11 @@ class GradingWorkerAPI(WorkerMaintenanceAPI):
                 workflow.started_at = now
                 workflow.started_by = worker_name
                 started.append(workflow)
-            texts = _texts(session, [w.submission_uuid for w in started])
             essays = [
-                EssayToGrade(w.uuid, texts[w.submission_uuid], w.classifier_set_uuid or "")
-                for w in started
+                EssayToGrade(w.uuid, texts[w.uuid], w.classifier_set_uuid or "") for w in started
             ]
-            sets = _classifier_sets(session, {e.classifier_set_uuid for e in essays})
-        return GradingBatch(essays, sets, skipped)
+            sets = known_sets(session, {e.classifier_set_uuid for e in essays})
+        return GradingBatch(essays, {u: known.spec for u, known in sets.items()}, skipped)
 
     def _reason_to_skip(
         self,
@@ -195,22 +191,9 @@ class GradingWorkerAPI(WorkerMaintenanceAPI):
         ):
             now = utcnow()
             workflows = {
-                w.uuid: w
-                for w in session.scalars(
-                    select(GradingWorkflowRecord)
-                    .where(GradingWorkflowRecord.uuid.in_([r.workflow_uuid for r in results]))
-                    .order_by(GradingWorkflowRecord.uuid)
-                    .with_for_update(of=GradingWorkflowRecord)
-                )
+                w.uuid: w for w in session.scalars(_locked([r.workflow_uuid for r in results]))
             }
-            sets = {
-                s.uuid: s
-                for s in session.scalars(
-                    select(ClassifierSetRecord).where(
-                        ClassifierSetRecord.uuid.in_({r.classifier_set_uuid for r in results})
-                    )
-                )
-            }
+            sets = known_sets(session, {r.classifier_set_uuid for r in results})
             recorded: dict[str, str | None] = {}
             assessments: list[dict[str, Any]] = []
             parts: list[dict[str, Any]] = []
@@ -239,9 +222,9 @@ class GradingWorkerAPI(WorkerMaintenanceAPI):
                     continue
                 assessments.append(assessment)
                 parts += its_parts
-                classifier_set = sets[result.classifier_set_uuid]
-                workflow.classifier_set_uuid = classifier_set.uuid
-                workflow.rubric_id = classifier_set.rubric_id
+                known = sets[result.classifier_set_uuid]
+                workflow.classifier_set_uuid = known.spec.uuid
+                workflow.rubric_id = known.rubric_id
                 workflow.assessment_uuid = assessment["uuid"]
                 for column, value in completed_values(now).items():
                     setattr(workflow, column, value)
@@ -265,40 +248,21 @@ def _describe(uuids: list[str]) -> str:
     return uuids[0] if len(uuids) == 1 else f"{len(uuids)} workflows"
 
 
-def _texts(session: Session, submission_uuids: list[str]) -> dict[str, str]:
-    if not submission_uuids:
-        return {}
-    rows = session.execute(
-        select(SubmissionRecord.uuid, SubmissionRecord.text).where(
-            SubmissionRecord.uuid.in_(submission_uuids)
-        )
+def _locked(uuids: Sequence[str]) -> Select[GradingWorkflowRecord]:
+    """The workflows, locked for update in one order everywhere (two batches that share
+    workflows never deadlock), without their rubric (grading reads it from the set)."""
+    return (
+        select(GradingWorkflowRecord)
+        .where(GradingWorkflowRecord.uuid.in_(uuids))
+        .order_by(GradingWorkflowRecord.uuid)
+        .options(lazyload(GradingWorkflowRecord.rubric))
+        .with_for_update(of=GradingWorkflowRecord)
     )
-    return {row.uuid: row.text for row in rows}
-
-
-def _classifier_sets(session: Session, uuids: set[str]) -> dict[str, ClassifierSetSpec]:
-    if not uuids:
-        return {}
-    sets = {}
-    for record in session.scalars(
-        select(ClassifierSetRecord).where(ClassifierSetRecord.uuid.in_(uuids))
-    ):
-        rubric = rubric_of(record.rubric)
-        sets[record.uuid] = ClassifierSetSpec(
-            uuid=record.uuid,
-            algorithm_id=record.algorithm_id,
-            classifiers={
-                c.criterion: StoredClassifier(c.blob_key, c.sha256, c.size_bytes, c.format_version)
-                for c in record.classifiers
-            },
-            valid_points={c.name: tuple(c.valid_points) for c in rubric.scored_criteria},
-        )
-    return sets
 
 
 def _assessment_rows(
     workflow: GradingWorkflowRecord,
-    classifier_set: ClassifierSetRecord | None,
+    known: KnownSet | None,
     result: GradingResult,
     now: datetime,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -308,25 +272,21 @@ def _assessment_rows(
         RequestError: ``grading_invalid``; the result names a set of another item, or its
             scores do not fit the rubric.
     """
-    if (
-        classifier_set is None
-        or classifier_set.item_id != workflow.item_id
-        or classifier_set.course_id != workflow.course_id
-    ):
+    if known is None or (known.course_id, known.item_id) != (workflow.course_id, workflow.item_id):
         raise RequestError(
             f"classifier set {result.classifier_set_uuid!r} does not belong to the item of "
             f"grading workflow {workflow.uuid}",
             field="classifier_set_uuid",
             code="grading_invalid",
         )
-    rubric = rubric_of(classifier_set.rubric)
+    rubric = known.rubric
     assessment = {
         "uuid": new_uuid(),
         "submission_uuid": workflow.submission_uuid,
         "grading_workflow_uuid": workflow.uuid,
-        "classifier_set_uuid": classifier_set.uuid,
+        "classifier_set_uuid": known.spec.uuid,
         "score_type": ASSESSMENT_TYPE_AI,
-        "scorer_id": classifier_set.algorithm_id,
+        "scorer_id": known.spec.algorithm_id,
         "points_possible": rubric.points_possible,
         "scored_at": now,
     }
