@@ -122,15 +122,15 @@ def train_with_metrics(
     uuid = runtime.client.train_classifiers(course_id, item_id, examples(count))[
         "training_workflow_uuid"
     ]
-    params = worker.begin_training(uuid)
-    texts = [e["text"] for e in params["examples"]]
+    task = worker.begin_training(uuid)
+    texts = [e.text for e in task.examples]
     stored = {}
-    for criterion in params["criteria"]:
-        classifier = worker.algorithms.new(params["algorithm_id"])
+    for criterion in task.criteria:
+        classifier = worker.algorithms.new(task.algorithm_id)
         classifier.fit(
             texts,
-            [e["scores"][criterion["name"]] for e in params["examples"]],
-            valid_points=criterion["valid_points"],
+            [e.scores[criterion.name] for e in task.examples],
+            valid_points=list(criterion.valid_points),
         )
-        stored[criterion["name"]] = worker.store_classifier(classifier)
+        stored[criterion.name] = worker.store_classifier(classifier)
     return str(worker.create_classifiers(uuid, stored, metrics=metrics))

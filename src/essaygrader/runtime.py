@@ -75,7 +75,9 @@ class Runtime:
             return self._task_queue
         from essaygrader.queues.celery_app import CeleryTaskQueue, create_celery_app
 
-        return CeleryTaskQueue(create_celery_app(self))
+        return CeleryTaskQueue(
+            create_celery_app(self), grading_batch_size=self.settings.grading_batch_size
+        )
 
     @cached_property
     def classifier_cache(self) -> ClassifierCache:

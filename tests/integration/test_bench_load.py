@@ -48,6 +48,8 @@ def test_a_small_burst_on_the_embedded_engine():
         assert line in report
     assert "p99" in report
     assert "drain" in report
+    assert "essays/s per core" in report
+    assert "(throughput / scoring per core)" in report
 
 
 @pytest.mark.usefixtures("env")

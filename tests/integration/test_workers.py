@@ -175,3 +175,39 @@ def test_the_embedded_broker_forgets_delivered_messages(client_runtime, start_wo
     assert client_runtime.worker.sweep()["grading"] == 0
     assert delivered() == 0
     assert client_runtime.client.status()["queues"] == {"training": 0, "grading": 0}
+
+
+@pytest.mark.parametrize("broker_url", BROKERS, indirect=True)
+def test_messages_queued_before_an_upgrade_still_grade(client_runtime, start_worker):
+    """Messages of the single-essay grading task (one id each) are graded, beside batches."""
+    from essaygrader.queues.celery_app import SINGLE_GRADING_TASK
+
+    api = client_runtime.client
+    api.create_item("course-a", "item-1", RUBRIC)
+    api.train_classifiers("course-a", "item-1", examples(30))
+    worker = start_worker()
+    wait_until(
+        lambda: api.get_classifier_set_info("course-a", "item-1") is not None,
+        timeout=60,
+        what="training",
+        logs=worker.log,
+    )
+    queue = client_runtime.task_queue
+    send, queue.send = queue.send, lambda task_type, batches: 0  # as if sent by the old version
+    old = _submit(api, 0, 3)
+    queue.send = send
+    for submitted in old:
+        queue.app.send_task(
+            SINGLE_GRADING_TASK, args=[submitted["grading_workflow_uuid"]], queue="grading"
+        )
+    wait_until(
+        lambda: _all_complete(api, old), timeout=60, what="old messages graded", logs=worker.log
+    )
+    assert set(_assessments_per_submission(client_runtime).values()) == {1}
+    wait_until(
+        lambda: worker.log().count(f"{SINGLE_GRADING_TASK}[") >= 3,
+        timeout=10,
+        what="the worker's log of the old tasks",
+        logs=worker.log,
+    )
+    assert "NotRegistered" not in worker.log()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from essaygrader.api.base import (
@@ -14,6 +14,7 @@ from essaygrader.api.base import (
     APIBase,
     page,
 )
+from essaygrader.api.queue import enqueue_after_commit
 from essaygrader.api.records import (
     assessment_json,
     assessment_of,
@@ -38,12 +39,14 @@ from essaygrader.db.models import (
     GradingWorkflowRecord,
     SubmissionRecord,
     TrainingWorkflowRecord,
+    new_uuid,
     utcnow,
 )
+from essaygrader.db.workflows import has_status
 from essaygrader.domain.item import ItemKey
 from essaygrader.domain.submission import essay_field, essay_text
 from essaygrader.domain.validation import require_id, require_mapping
-from essaygrader.domain.workflow import TaskType
+from essaygrader.domain.workflow import TaskType, WorkflowStatus
 from essaygrader.errors import NotFoundError, RequestError
 
 log = logging.getLogger(__name__)
@@ -105,7 +108,8 @@ class GradingAPI(APIBase):
         Args:
             submissions: ``[{"student_id", "text", "external_id" (optional)}]``; the
                 essay may be given as ``answer``, its older name, instead of ``text``.
-            progress: Called with the number of tasks handed to the queue so far.
+            progress: Called, once they are committed, with the number of submissions
+                whose grading was handed to the queue.
 
         Returns:
             One result per submission, in order, shaped as :meth:`submit`'s.
@@ -147,36 +151,50 @@ class GradingAPI(APIBase):
                 session, key.course_id, key.item_id, item.rubric.structure_hash
             )
             now = utcnow()
-            results: list[Submitted] = []
-            for row in rows:
-                submission = SubmissionRecord(
-                    course_id=key.course_id, item_id=key.item_id, created_at=now, **row
+            submission_rows = [
+                {
+                    "uuid": new_uuid(),
+                    "course_id": key.course_id,
+                    "item_id": key.item_id,
+                    "created_at": now,
+                    **row,
+                }
+                for row in rows
+            ]
+            workflows = [
+                {
+                    "uuid": new_uuid(),
+                    "submission_uuid": submission["uuid"],
+                    "course_id": key.course_id,
+                    "item_id": key.item_id,
+                    "rubric_id": item.rubric_id,
+                    "classifier_set_uuid": current.uuid if current else None,
+                    "created_at": now,
+                    "scheduled_at": now if current else None,
+                    "attempts": 0,
+                }
+                for submission in submission_rows
+            ]
+            # Two statements however many rows (the driver batches them), not a flush each.
+            session.execute(insert(SubmissionRecord), submission_rows)
+            session.execute(insert(GradingWorkflowRecord), workflows)
+            status: Literal["scheduled", "waiting"] = "scheduled" if current else "waiting"
+            results: list[Submitted] = [
+                {
+                    "submission_uuid": submission["uuid"],
+                    "grading_workflow_uuid": workflow["uuid"],
+                    "status": status,
+                }
+                for submission, workflow in zip(submission_rows, workflows, strict=True)
+            ]
+            if current is not None:
+                enqueue_after_commit(
+                    session,
+                    self.task_queue,
+                    TaskType.GRADE,
+                    [w["uuid"] for w in workflows],
+                    sent=progress,
                 )
-                session.add(submission)
-                session.flush()
-                workflow = GradingWorkflowRecord(
-                    submission_uuid=submission.uuid,
-                    course_id=key.course_id,
-                    item_id=key.item_id,
-                    rubric_id=item.rubric_id,
-                    classifier_set_uuid=current.uuid if current else None,
-                    created_at=now,
-                    scheduled_at=now if current else None,
-                )
-                session.add(workflow)
-                session.flush()
-                results.append(
-                    {
-                        "submission_uuid": submission.uuid,
-                        "grading_workflow_uuid": workflow.uuid,
-                        "status": "scheduled" if current else "waiting",
-                    }
-                )
-        if current is not None:
-            for done, result in enumerate(results, 1):
-                self.task_queue.enqueue(TaskType.GRADE, result["grading_workflow_uuid"])
-                if progress:
-                    progress(done)
         return results
 
     def _submission_fields(self, raw: Any, prefix: str) -> dict[str, Any]:
@@ -425,26 +443,14 @@ def _low_confidence(threshold: Any) -> Any:
 
 
 def _filter_status(query: Any, status: str | None) -> Any:
-    w = GradingWorkflowRecord
-    conditions = {
-        None: [],
-        "complete": [w.completed_at.is_not(None)],
-        "failed": [w.completed_at.is_(None), w.failed_at.is_not(None)],
-        "waiting": [
-            w.completed_at.is_(None),
-            w.failed_at.is_(None),
-            w.classifier_set_uuid.is_(None),
-        ],
-        "scheduled": [
-            w.completed_at.is_(None),
-            w.failed_at.is_(None),
-            w.classifier_set_uuid.is_not(None),
-        ],
-    }
-    if status not in conditions:
+    if status is None:
+        return query
+    try:
+        wanted = WorkflowStatus(status)
+    except ValueError:
         raise RequestError(
             f"unknown status {status!r}; use waiting, scheduled, failed or complete",
             field="status",
             code="grading_invalid",
-        )
-    return query.where(*conditions[status])
+        ) from None
+    return query.where(has_status(GradingWorkflowRecord, wanted))

@@ -1,31 +1,65 @@
 """The seam between the API and whatever runs tasks.
 
-The API only ever hands a queue a task type and a workflow id, after the transaction
-that created or changed the workflow has committed. A queue that cannot take the task
-(a broker that is down) logs and returns False: the workflow is in the database, and the
-sweeper enqueues it again later.
+The API only ever hands a queue a task type and workflow ids, once the transaction that
+created or changed the workflows has committed (:func:`enqueue_after_commit`). A
+training task names one workflow; a grading task names up to ``grading_batch_size``
+workflows of one item, so a burst of essays costs the engine one message, one
+classifier lookup and two transactions per batch instead of per essay. A queue that
+cannot take a task (a broker that is down) logs and reports it: the workflows are in the
+database, and the sweeper enqueues them again later.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
+from sqlalchemy.orm import Session
+
+from essaygrader.config import DEFAULT_GRADING_BATCH_SIZE
+from essaygrader.db.session import after_commit
 from essaygrader.domain.workflow import TaskType
 
 QUEUE_FOR_TASK = {TaskType.TRAIN: "training", TaskType.GRADE: "grading"}
 
 
 class TaskQueue(ABC):
-    """Takes training and grading tasks, each named by a workflow id."""
+    """Takes training and grading tasks, each naming its workflows by id.
+
+    Args:
+        grading_batch_size: The most grading workflows one task names.
+    """
+
+    def __init__(self, *, grading_batch_size: int = DEFAULT_GRADING_BATCH_SIZE) -> None:
+        self.grading_batch_size = grading_batch_size
 
     @abstractmethod
+    def send(self, task_type: TaskType, batches: Sequence[Sequence[str]]) -> int:
+        """Send one task per batch of workflow ids, in order.
+
+        Returns:
+            How many batches were handed over; on a failure (logged), the ones after it
+            are not sent.
+        """
+
+    def batch_size(self, task_type: TaskType) -> int:
+        """The most workflows one task of this type names (training: one)."""
+        return max(1, self.grading_batch_size) if task_type is TaskType.GRADE else 1
+
     def enqueue(self, task_type: TaskType, workflow_uuid: str) -> bool:
-        """Schedule one task; False if it could not be handed over (it is logged)."""
+        """Schedule one workflow's task; False if it could not be handed over (logged)."""
+        return self.enqueue_many(task_type, [workflow_uuid]) == 1
 
     def enqueue_many(self, task_type: TaskType, workflow_uuids: Iterable[str]) -> int:
-        """Schedule several tasks; returns how many were handed over."""
-        return sum(self.enqueue(task_type, uuid) for uuid in workflow_uuids)
+        """Schedule several workflows' tasks, in batches; returns how many workflows
+        were handed over."""
+        uuids = list(workflow_uuids)
+        size = self.batch_size(task_type)
+        batches = [uuids[start : start + size] for start in range(0, len(uuids), size)]
+        if not batches:
+            return 0
+        sent = self.send(task_type, batches)
+        return sum(len(batch) for batch in batches[:sent])
 
     def tidy(self) -> int:
         """Drop the broker's records of messages already delivered; returns how many."""
@@ -37,3 +71,29 @@ class TaskQueue(ABC):
 
     def describe(self) -> str:
         return type(self).__name__
+
+
+def enqueue_after_commit(
+    session: Session,
+    task_queue: TaskQueue,
+    task_type: TaskType,
+    workflow_uuids: Iterable[str],
+    *,
+    sent: Callable[[int], object] | None = None,
+) -> None:
+    """Schedule the workflows' tasks once ``session``'s transaction commits; never if it
+    rolls back.
+
+    Args:
+        sent: Called after the commit with how many workflows were handed over.
+    """
+    uuids = list(workflow_uuids)
+    if not uuids:
+        return
+
+    def send() -> None:
+        handed_over = task_queue.enqueue_many(task_type, uuids)
+        if sent is not None:
+            sent(handed_over)
+
+    after_commit(session, send)

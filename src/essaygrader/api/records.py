@@ -28,10 +28,10 @@ from essaygrader.db.models import (
     RubricRecord,
     TrainingWorkflowRecord,
 )
+from essaygrader.db.workflows import status_of
 from essaygrader.domain.assessment import Assessment, AssessmentPart
 from essaygrader.domain.item import ItemKey
 from essaygrader.domain.rubric import Rubric
-from essaygrader.domain.workflow import workflow_status
 from essaygrader.errors import EssayGraderError, InternalError, NotFoundError
 
 _RUBRICS: dict[str, Rubric] = {}
@@ -176,7 +176,7 @@ def item_json(item: ItemRecord, warnings: list[str] | None = None) -> ItemOut:
 
 
 def training_workflow_json(workflow: TrainingWorkflowRecord) -> TrainingWorkflowOut:
-    status = workflow_status(completed_at=workflow.completed_at, failed_at=workflow.failed_at)
+    status = status_of(workflow)
     return {
         "uuid": workflow.uuid,
         "type": "train",
@@ -198,11 +198,7 @@ def training_workflow_json(workflow: TrainingWorkflowRecord) -> TrainingWorkflow
 
 
 def grading_workflow_json(workflow: GradingWorkflowRecord) -> GradingWorkflowOut:
-    status = workflow_status(
-        completed_at=workflow.completed_at,
-        failed_at=workflow.failed_at,
-        has_classifier_set=workflow.classifier_set_uuid is not None,
-    )
+    status = status_of(workflow)
     return {
         "uuid": workflow.uuid,
         "type": "grade",

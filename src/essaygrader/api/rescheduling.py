@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from essaygrader.api.base import (
     APIBase,
 )
+from essaygrader.api.queue import enqueue_after_commit
 from essaygrader.api.records import (
     classifier_set_json,
     current_classifier_set,
@@ -26,6 +27,12 @@ from essaygrader.db.models import (
     ItemRecord,
     TrainingWorkflowRecord,
     utcnow,
+)
+from essaygrader.db.workflows import (
+    WorkflowModel,
+    rescheduled_values,
+    unfinished,
+    without_classifier_set,
 )
 from essaygrader.domain.item import ItemKey
 from essaygrader.domain.quality import would_fail_again
@@ -92,14 +99,19 @@ class ReschedulingAPI(APIBase):
             else:
                 items = [find_item(session, key, lock="share")]
             now = utcnow()
+            grading_by_item = []
             for item in items:
                 found = _reschedule_item(session, item, task_type, now)
                 training += found[0]
                 grading += found[1]
                 waiting += found[2]
                 not_retried += found[3]
-        self.task_queue.enqueue_many(TaskType.TRAIN, training)
-        self.task_queue.enqueue_many(TaskType.GRADE, grading)
+                grading_by_item.append(found[1])
+            # Sent once this commits: training first, then grading in tasks that each
+            # name workflows of one item.
+            enqueue_after_commit(session, self.task_queue, TaskType.TRAIN, training)
+            for uuids in grading_by_item:
+                enqueue_after_commit(session, self.task_queue, TaskType.GRADE, uuids)
         log.info(
             "rescheduled %s: %d training, %d grading, %d still waiting",
             where,
@@ -180,22 +192,22 @@ def _reschedule_item(
         (training uuids, grading uuids, grading still waiting, training not retried).
     """
     key = ItemKey(item.course_id, item.item_id)
-    fresh = {"scheduled_at": now, "failed_at": None, "attempts": 0}
+    fresh = rescheduled_values(now)
     training: list[str] = []
     grading: list[str] = []
     waiting = 0
     not_retried = 0
     if task_type in ("train", "all"):
-        unfinished = session.execute(
+        candidates = session.execute(
             select(TrainingWorkflowRecord.uuid, TrainingWorkflowRecord.last_error)
             .where(
                 TrainingWorkflowRecord.course_id == key.course_id,
                 TrainingWorkflowRecord.item_id == key.item_id,
-                TrainingWorkflowRecord.completed_at.is_(None),
+                unfinished(TrainingWorkflowRecord),
             )
             .order_by(TrainingWorkflowRecord.created_at)
         ).all()
-        for uuid, last_error in unfinished:
+        for uuid, last_error in candidates:
             if would_fail_again(last_error, item.min_qwk):
                 not_retried += 1
             else:
@@ -211,8 +223,8 @@ def _reschedule_item(
                 .where(
                     GradingWorkflowRecord.course_id == key.course_id,
                     GradingWorkflowRecord.item_id == key.item_id,
-                    GradingWorkflowRecord.completed_at.is_(None),
-                    GradingWorkflowRecord.classifier_set_uuid.is_(None),
+                    unfinished(GradingWorkflowRecord),
+                    without_classifier_set(GradingWorkflowRecord),
                 )
                 .values(classifier_set_uuid=current.uuid, rubric_id=current.rubric_id)
             )
@@ -223,13 +235,13 @@ def _reschedule_item(
 
 
 def _incomplete_uuids(
-    session: Session, model: Any, key: ItemKey, with_classifiers: bool = False
+    session: Session, model: WorkflowModel, key: ItemKey, with_classifiers: bool = False
 ) -> list[str]:
     query = select(model.uuid).where(
-        model.course_id == key.course_id, model.item_id == key.item_id, model.completed_at.is_(None)
+        model.course_id == key.course_id, model.item_id == key.item_id, unfinished(model)
     )
     if with_classifiers:
-        query = query.where(model.classifier_set_uuid.is_not(None))
+        query = query.where(~without_classifier_set(model))
     return list(session.scalars(query.order_by(model.created_at)))
 
 

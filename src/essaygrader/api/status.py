@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import case, false, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from essaygrader.api.records import stamp
@@ -16,8 +16,8 @@ from essaygrader.db.models import (
     WorkerHeartbeatRecord,
     utcnow,
 )
+from essaygrader.db.workflows import status_column, unfinished
 from essaygrader.domain.item import ItemKey
-from essaygrader.domain.workflow import WorkflowStatus
 
 
 def backlog_status(
@@ -37,17 +37,7 @@ def backlog_status(
     counts_by_type: dict[str, WorkflowCounts] = {}
     oldest_by_type: dict[str, OldestUnfinished | None] = {}
     for task_type, model in (("train", TrainingWorkflowRecord), ("grade", GradingWorkflowRecord)):
-        waiting = (
-            GradingWorkflowRecord.classifier_set_uuid.is_(None)
-            if model is GradingWorkflowRecord
-            else false()
-        )
-        status = case(
-            (model.completed_at.is_not(None), WorkflowStatus.COMPLETE.value),
-            (model.failed_at.is_not(None), WorkflowStatus.FAILED.value),
-            (waiting, WorkflowStatus.WAITING.value),
-            else_=WorkflowStatus.SCHEDULED.value,
-        )
+        status = status_column(model)
         scope = (
             [] if key is None else [model.course_id == key.course_id, model.item_id == key.item_id]
         )
@@ -63,7 +53,7 @@ def backlog_status(
         }
         oldest = session.execute(
             select(model.uuid, model.created_at)
-            .where(*scope, model.completed_at.is_(None))
+            .where(*scope, unfinished(model))
             .order_by(model.created_at)
             .limit(1)
         ).first()

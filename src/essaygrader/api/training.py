@@ -11,6 +11,7 @@ from essaygrader.api.base import (
     APIBase,
     page,
 )
+from essaygrader.api.queue import enqueue_after_commit
 from essaygrader.api.records import (
     classifier_set_json,
     current_classifier_set,
@@ -114,7 +115,7 @@ class TrainingAPI(APIBase):
                 for i, e in enumerate(parsed)
             )
             uuid = workflow.uuid
-        self.task_queue.enqueue(TaskType.TRAIN, uuid)
+            enqueue_after_commit(session, self.task_queue, TaskType.TRAIN, [uuid])
         return {"training_workflow_uuid": uuid, "algorithm_id": chosen, "warnings": warnings}
 
     def get_training_workflow(self, workflow_uuid: str) -> TrainingWorkflowOut:

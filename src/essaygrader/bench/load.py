@@ -9,7 +9,12 @@ chosen broker and database, and reports:
 * **latency**: submission to assessment per essay, p50/p95/p99, from the timestamps the
   database recorded (submission rows and completed grading workflows);
 * **CPU**: the cores the workers used, and the cores the whole machine was busy, over the
-  drain: when the machine is near its core count, the cores were the limit.
+  drain: when the machine is near its core count, the cores were the limit;
+* **scoring**: before the essays are submitted, the same classifiers score the same
+  essays in this process, one at a time with a fresh feature cache as grading does, on
+  one core and without database or broker (:mod:`essaygrader.bench.scoring`); the ratio
+  of the drain throughput to it shows how much of the workers' time the engine around
+  the classifiers costs.
 
 Use a scratch database and broker: the benchmark creates an item there and runs its own
 workers. It refuses to start where other workers are alive or tasks are waiting.
@@ -24,13 +29,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
 from essaygrader.bench import workload
+from essaygrader.bench.scoring import load_classifier_set, score_one_at_a_time
 from essaygrader.bench.workers import CpuSample, WorkerFleet
 from essaygrader.config import ENV_PREFIX, Settings, mask_url
 from essaygrader.db.models import GradingWorkflowRecord
+from essaygrader.domain.submission import essay_text
 from essaygrader.errors import InternalError
 from essaygrader.queues.celery_app import broker_kind
 from essaygrader.runtime import Runtime
@@ -85,10 +93,18 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     worker_cores: float | None = None
     machine_cores: float | None = None
+    scoring_per_core: float | None = None
 
     @property
     def essays_per_second(self) -> float:
         return self.graded / self.drain_seconds if self.drain_seconds > 0 else 0.0
+
+    @property
+    def scoring_ratio(self) -> float | None:
+        """Drain throughput over scoring-only throughput per core."""
+        if not self.scoring_per_core:
+            return None
+        return self.essays_per_second / self.scoring_per_core
 
 
 def settings_for(plan: LoadPlan, base: Settings, data_dir: Path) -> Settings:
@@ -162,12 +178,17 @@ def run_load(
             fleet,
         )
         result.training_seconds = time.monotonic() - started
-        if runtime.client.get_training_workflow(training)["status"] != "complete":
+        trained = runtime.client.get_training_workflow(training)
+        set_uuid = trained["classifier_set_uuid"]
+        if trained["status"] != "complete" or set_uuid is None:
             raise InternalError(f"training failed; see the worker logs in {fleet.log_dir}")
+        batch = workload.essays(plan.essays)
+        progress(f"scoring {plan.essays} essays without the engine, on one core")
+        result.scoring_per_core = _scoring_only(runtime, set_uuid, batch)
         progress(f"submitting {plan.essays} essays")
         before = fleet.cpu()
         started = time.monotonic()
-        _submit(runtime, item_id, plan)
+        _submit(runtime, item_id, plan, batch)
         result.submit_seconds = time.monotonic() - started
         grading = _GradingProgress(runtime, item_id, plan.essays, progress)
         _wait(grading.finished, plan.timeout, "grading", fleet)
@@ -232,8 +253,14 @@ def _live_workers(runtime: Runtime) -> int:
     return len(runtime.client.status()["workers"])
 
 
-def _submit(runtime: Runtime, item_id: str, plan: LoadPlan) -> None:
-    batch = workload.essays(plan.essays)
+def _scoring_only(runtime: Runtime, set_uuid: str, batch: list[dict[str, Any]]) -> float:
+    classifiers = load_classifier_set(runtime.database, runtime.blobs, runtime.algorithms, set_uuid)
+    max_chars = runtime.settings.max_essay_chars
+    texts = [essay_text(e["answer"], max_chars=max_chars) for e in batch]
+    return score_one_at_a_time(classifiers, texts).essays_per_core_second
+
+
+def _submit(runtime: Runtime, item_id: str, plan: LoadPlan, batch: list[dict[str, Any]]) -> None:
     if plan.rate is None:
         for start in range(0, len(batch), SUBMIT_CHUNK):
             runtime.client.submit_many("bench", item_id, batch[start : start + SUBMIT_CHUNK])
@@ -341,6 +368,12 @@ def format_result(result: LoadResult) -> str:
         + "  ".join(f"p{p} {percentile(latencies, p):.3f} s" for p in (50, 95, 99))
         + f"  max {max(latencies, default=0.0):.3f} s (submission to assessment)",
     ]
+    if result.scoring_per_core is not None and result.scoring_ratio is not None:
+        lines += [
+            f"  scoring    {result.scoring_per_core:.1f} essays/s per core (the same "
+            "classifiers on the same essays, one at a time, no database or broker)",
+            f"  ratio      {result.scoring_ratio:.2f} (throughput / scoring per core)",
+        ]
     if result.worker_cores is not None and result.machine_cores is not None:
         lines.append(
             f"  CPU        workers {result.worker_cores:.2f} cores, whole machine "

@@ -4,6 +4,11 @@ SQLite runs in WAL mode, and every write transaction starts with ``BEGIN IMMEDIA
 the write lock is taken up front, so concurrent worker processes queue behind the busy
 timeout instead of failing with "database is locked" when a reader tries to upgrade.
 Read-only transactions start with a plain ``BEGIN`` and never block writers.
+
+Work that must follow a commit, such as sending a task that names a workflow the
+transaction created, is registered with :func:`after_commit` (the pattern of PyPI's
+Warehouse): :meth:`Database.transaction` runs it once the commit succeeded and drops it
+on rollback, so no task ever names a workflow that does not exist.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,6 +41,25 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 60
 _READ_ONLY = "essaygrader_read_only"
 # Any constant works; it only has to be the same in every process.
 _MIGRATION_LOCK_ID = 0x65737367
+_AFTER_COMMIT = "essaygrader_after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run ``callback`` once the session's transaction has committed; never on rollback.
+
+    Callbacks run in the order registered, after the session is closed (its connection
+    back in the pool). One that raises is logged and does not fail the caller: the
+    transaction has committed, and what it recorded stands.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def _run_after_commit(callbacks: list[Callable[[], object]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("an after-commit action failed; the committed work stands")
 
 
 class Database:
@@ -96,11 +120,17 @@ class Database:
 
     @contextmanager
     def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
-        """A session inside one transaction: committed on success, rolled back on error."""
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        Actions registered with :func:`after_commit` run after a successful commit.
+        """
         self.ensure_migrated()
         bind = self._read_engine if read_only else self.engine
-        with Session(bind=bind, expire_on_commit=False) as session, session.begin():
-            yield session
+        with Session(bind=bind, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+            callbacks = session.info.pop(_AFTER_COMMIT, [])
+        _run_after_commit(callbacks)
 
     def ensure_migrated(self) -> None:
         """Bring the schema to the newest migration, once per process."""

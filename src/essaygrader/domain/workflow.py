@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 
@@ -17,6 +16,7 @@ class WorkflowStatus(StrEnum):
     ``waiting``: a grading workflow with no classifier set yet (training has not finished).
     ``scheduled``: its task is on a queue or running. ``failed``: retries ran out; it keeps
     its last error until someone reschedules it. ``complete``: done; the result is kept.
+    What decides each, in Python and in SQL, is :mod:`essaygrader.db.workflows`.
     """
 
     WAITING = "waiting"
@@ -25,17 +25,7 @@ class WorkflowStatus(StrEnum):
     COMPLETE = "complete"
 
 
-def workflow_status(
-    *,
-    completed_at: datetime | None,
-    failed_at: datetime | None,
-    has_classifier_set: bool = True,
-) -> WorkflowStatus:
-    """Derive a workflow's status from its timestamps."""
-    if completed_at is not None:
-        return WorkflowStatus.COMPLETE
-    if failed_at is not None:
-        return WorkflowStatus.FAILED
-    if not has_classifier_set:
-        return WorkflowStatus.WAITING
-    return WorkflowStatus.SCHEDULED
+UNFINISHED_STATUSES = frozenset(
+    {WorkflowStatus.WAITING, WorkflowStatus.SCHEDULED, WorkflowStatus.FAILED}
+)
+"""The statuses of a workflow that is not complete: the backlog."""

@@ -1,10 +1,14 @@
 """Celery: one task definition for every broker (SQLite, Redis, RabbitMQ).
 
-Tasks take a workflow id and nothing else; what they do lives in the worker API and the
-procedures of this package. Settings that matter for reliability are set here: late
-acknowledgement (a task whose worker dies is delivered again where the broker can), one
-prefetched message per process (a long training task does not sit on grading tasks),
-separate queues, and a Redis visibility timeout longer than any task can take.
+Tasks take workflow ids and nothing else: a training task one, a grading task a batch of
+one item's (``essaygrader.grade_essays``); what they do lives in the worker API and the
+procedures of the ``worker`` package. ``essaygrader.grade_essay``, the single-id grading
+task of earlier versions, is still accepted, so messages queued before an upgrade run.
+
+Settings that matter for reliability are set here: late acknowledgement (a task whose
+worker dies is delivered again where the broker can), one prefetched message per process
+(a long training task does not sit on grading tasks), separate queues, and a Redis
+visibility timeout longer than any task can take.
 
 RabbitMQ has the same kind of limit on its side, ``consumer_timeout`` (30 minutes by
 default): a message unacknowledged for longer closes the worker's channel. It is a
@@ -14,14 +18,14 @@ server setting, so the deployment guide has it, and workers log the value they n
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 from celery import Celery
 from kombu.entity import Exchange, Queue
 
 from essaygrader.api.queue import QUEUE_FOR_TASK, TaskQueue
-from essaygrader.config import Settings, mask_url
+from essaygrader.config import DEFAULT_GRADING_BATCH_SIZE, Settings, mask_url
 from essaygrader.domain.workflow import TaskType
 from essaygrader.queues import sqlite_broker
 from essaygrader.queues.services import WorkerServices
@@ -31,8 +35,11 @@ log = logging.getLogger(__name__)
 
 TASK_NAMES = {
     TaskType.TRAIN: "essaygrader.train_classifiers",
-    TaskType.GRADE: "essaygrader.grade_essay",
+    TaskType.GRADE: "essaygrader.grade_essays",
 }
+# Sent by versions that graded one essay per task; accepted so that their queued
+# messages still run after an upgrade.
+SINGLE_GRADING_TASK = "essaygrader.grade_essay"
 
 
 def broker_kind(url: str) -> str:
@@ -84,7 +91,10 @@ def create_celery_app(services: WorkerServices) -> Celery:
             for name in QUEUE_FOR_TASK.values()
         ],
         task_default_queue=QUEUE_FOR_TASK[TaskType.GRADE],
-        task_routes={TASK_NAMES[t]: {"queue": q} for t, q in QUEUE_FOR_TASK.items()},
+        task_routes={
+            **{TASK_NAMES[t]: {"queue": q} for t, q in QUEUE_FOR_TASK.items()},
+            SINGLE_GRADING_TASK: {"queue": QUEUE_FOR_TASK[TaskType.GRADE]},
+        },
         broker_transport_options=transport_options(settings),
         broker_connection_retry_on_startup=True,
         # Publishing gives up quickly when the broker is down: the workflow is already
@@ -102,16 +112,19 @@ def create_celery_app(services: WorkerServices) -> Celery:
         worker_redirect_stdouts=False,
     )
     for task_type in TaskType:
-        _register(app, services, task_type)
+        _register(app, services, task_type, TASK_NAMES[task_type], batch=True)
+    _register(app, services, TaskType.GRADE, SINGLE_GRADING_TASK, batch=False)
     return app
 
 
-def _register(app: Celery, services: WorkerServices, task_type: TaskType) -> None:
+def _register(
+    app: Celery, services: WorkerServices, task_type: TaskType, name: str, *, batch: bool
+) -> None:
     settings = services.settings
     prefix = "training" if task_type is TaskType.TRAIN else "grading"
 
     @app.task(
-        name=TASK_NAMES[task_type],
+        name=name,
         # Bound to this app's services: never lent to other Celery apps of the process.
         shared=False,
         bind=True,
@@ -120,11 +133,17 @@ def _register(app: Celery, services: WorkerServices, task_type: TaskType) -> Non
         soft_time_limit=getattr(settings, f"{prefix}_soft_time_limit"),
         time_limit=getattr(settings, f"{prefix}_time_limit"),
     )
-    def task(self: Any, workflow_uuid: str) -> None:
+    def task(self: Any, workflow_uuids: str | list[str]) -> None:
+        # A training task's argument is one id; a grading task's a list, except in
+        # messages of the single-id grading task.
+        if isinstance(workflow_uuids, str):
+            uuids = [workflow_uuids]
+        else:
+            uuids = [str(uuid) for uuid in workflow_uuids]
         outcome = run_task(
             services.worker,
             task_type,
-            workflow_uuid,
+            uuids,
             self.request.retries,
             worker_name=self.request.hostname,
         )
@@ -135,23 +154,22 @@ def _register(app: Celery, services: WorkerServices, task_type: TaskType) -> Non
 class CeleryTaskQueue(TaskQueue):
     """Sends tasks through a Celery app's broker."""
 
-    def __init__(self, app: Celery) -> None:
+    def __init__(self, app: Celery, *, grading_batch_size: int = DEFAULT_GRADING_BATCH_SIZE):
+        super().__init__(grading_batch_size=grading_batch_size)
         self.app = app
 
-    def enqueue(self, task_type: TaskType, workflow_uuid: str) -> bool:
-        return self.enqueue_many(task_type, [workflow_uuid]) == 1
-
-    def enqueue_many(self, task_type: TaskType, workflow_uuids: Iterable[str]) -> int:
-        uuids = list(workflow_uuids)
-        if not uuids:
-            return 0
+    def send(self, task_type: TaskType, batches: Sequence[Sequence[str]]) -> int:
         sent = 0
         try:
             with self.app.producer_or_acquire() as producer:
-                for uuid in uuids:
+                for batch in batches:
+                    # Training tasks take one id, as they always have; grading a list.
+                    argument: str | list[str] = (
+                        batch[0] if task_type is TaskType.TRAIN else list(batch)
+                    )
                     self.app.send_task(
                         TASK_NAMES[task_type],
-                        args=[uuid],
+                        args=[argument],
                         queue=QUEUE_FOR_TASK[task_type],
                         producer=producer,
                     )
@@ -160,7 +178,7 @@ class CeleryTaskQueue(TaskQueue):
             # Any broker failure: the workflows are committed and the sweeper resends them.
             log.warning(
                 "could not queue %d %s task(s) on %s (%s: %s); the sweeper will send them again",
-                len(uuids) - sent,
+                len(batches) - sent,
                 task_type.value,
                 self.describe(),
                 type(exc).__name__,

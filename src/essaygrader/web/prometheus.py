@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from essaygrader.domain.workflow import UNFINISHED_STATUSES
 from essaygrader.web.metrics import LATENCY_BUCKETS, HttpMetrics
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -87,7 +88,7 @@ def render(statistics: dict[str, Any], http: HttpMetrics) -> str:
         "gauge",
         "Workflows not complete yet (waiting, scheduled or failed), by type.",
         (
-            ({"type": t}, sum(n for s, n in counts.items() if s != "complete"))
+            ({"type": t}, sum(n for s, n in counts.items() if s in UNFINISHED_STATUSES))
             for t, counts in statistics["workflows"].items()
         ),
     )

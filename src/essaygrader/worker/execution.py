@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,15 +19,10 @@ from essaygrader.config import Settings
 from essaygrader.domain.workflow import TaskType
 from essaygrader.errors import EssayGraderError, NotFoundError
 from essaygrader.worker.api import AIWorkerAPI
-from essaygrader.worker.grading import grade_essay
+from essaygrader.worker.grading import grade_essays
 from essaygrader.worker.training import train_classifiers
 
 log = logging.getLogger(__name__)
-
-PROCEDURES: dict[TaskType, Callable[..., str | None]] = {
-    TaskType.TRAIN: train_classifiers,
-    TaskType.GRADE: grade_essay,
-}
 
 
 @dataclass(frozen=True)
@@ -50,28 +45,40 @@ def retry_delay(settings: Settings, retries_done: int) -> float:
 def run_task(
     worker: AIWorkerAPI,
     task_type: TaskType,
-    workflow_uuid: str,
+    workflow_uuids: Sequence[str],
     retries_done: int,
     *,
     worker_name: str | None = None,
 ) -> Outcome:
     """Run one task and decide what its failure, if any, means.
 
+    A grading task's essays fail or succeed one by one inside the procedure; what
+    reaches this policy is an error of the whole task (the database, the blob store, a
+    time limit), which is kept on each of its workflows that is still open.
+
     Args:
+        workflow_uuids: The workflows the task names: one for training, a batch of one
+            item's for grading.
         retries_done: How many times this task was already retried.
         worker_name: The worker running it, as its heartbeat names it.
     """
+    uuids = list(workflow_uuids)
+    what = f"{task_type.value} task {_describe(uuids)}"
     try:
-        PROCEDURES[task_type](worker, workflow_uuid, worker_name=worker_name)
+        if task_type is TaskType.TRAIN:
+            for uuid in uuids:
+                train_classifiers(worker, uuid, worker_name=worker_name)
+        else:
+            grade_essays(worker, uuids, worker_name=worker_name)
     except NotFoundError as exc:
-        log.error("%s task dropped: %s", task_type.value, exc)
+        log.error("%s dropped: %s", what, exc)
         return Outcome("failed", error=str(exc))
     except EssayGraderError as exc:
         error, retryable = f"{exc.code}: {exc}", exc.retryable
     except Exception as exc:
         # An error we did not anticipate (a driver exception, a time limit): it may be
         # transient, so it gets the retries; the traceback goes to the log.
-        log.exception("unexpected error in %s task %s", task_type.value, workflow_uuid)
+        log.exception("unexpected error in %s", what)
         error, retryable = f"{type(exc).__name__}: {exc}", True
     else:
         return Outcome("done")
@@ -80,34 +87,36 @@ def run_task(
     if retryable and retries_done < settings.task_max_retries:
         delay = retry_delay(settings, retries_done)
         log.warning(
-            "%s task %s failed (retry %d of %d in %.1fs): %s",
-            task_type.value,
-            workflow_uuid,
+            "%s failed (retry %d of %d in %.1fs): %s",
+            what,
             retries_done + 1,
             settings.task_max_retries,
             delay,
             error,
         )
-        _record(worker, task_type, workflow_uuid, error, final=False)
+        _record(worker, task_type, uuids, error, final=False)
         return Outcome("retry", delay=delay, error=error)
     log.error(
-        "%s task %s failed, non-recoverable after %d retries: %s; fix the cause, then "
+        "%s failed, non-recoverable after %d retries: %s; fix the cause, then "
         "reschedule the item's unfinished tasks",
-        task_type.value,
-        workflow_uuid,
+        what,
         retries_done,
         error,
     )
-    _record(worker, task_type, workflow_uuid, error, final=True)
+    _record(worker, task_type, uuids, error, final=True)
     return Outcome("failed", error=error)
 
 
+def _describe(uuids: list[str]) -> str:
+    return uuids[0] if len(uuids) == 1 else f"of {len(uuids)} workflows ({uuids[0]}, ...)"
+
+
 def _record(
-    worker: AIWorkerAPI, task_type: TaskType, workflow_uuid: str, error: str, *, final: bool
+    worker: AIWorkerAPI, task_type: TaskType, uuids: list[str], error: str, *, final: bool
 ) -> None:
     try:
-        worker.record_failure(task_type, workflow_uuid, error, final=final)
+        worker.record_failure(task_type, uuids, error, final=final)
     except EssayGraderError:
-        # The database is down too; the workflow stays unfinished and the sweeper
-        # schedules it again once it is back.
-        log.exception("could not record the failure of %s task %s", task_type.value, workflow_uuid)
+        # The database is down too; the workflows stay unfinished and the sweeper
+        # schedules them again once it is back.
+        log.exception("could not record the failure of %s task %s", task_type.value, uuids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from essaygrader.algorithms.registry import AlgorithmRegistry
-from essaygrader.api.queue import TaskQueue
+from essaygrader.api.queue import TaskQueue, enqueue_after_commit
 from essaygrader.api.records import (
     current_classifier_set,
     internal_errors,
@@ -23,6 +24,17 @@ from essaygrader.db.models import (
     utcnow,
 )
 from essaygrader.db.session import Database
+from essaygrader.db.workflows import (
+    WorkflowModel,
+    WorkflowRecord,
+    failed_values,
+    give_up,
+    may_be_running,
+    open_,
+    out_of_attempts,
+    scheduled_before,
+    waiting,
+)
 from essaygrader.domain.workflow import TaskType
 from essaygrader.storage.base import BlobStore
 from essaygrader.worker.classifier_cache import ClassifierCache
@@ -30,6 +42,7 @@ from essaygrader.worker.classifier_cache import ClassifierCache
 log = logging.getLogger(__name__)
 
 MAX_ERROR_CHARS = 4000
+_COUNTED = {TaskType.TRAIN: "training", TaskType.GRADE: "grading"}
 
 
 class WorkerMaintenanceAPI:
@@ -52,21 +65,26 @@ class WorkerMaintenanceAPI:
         self.classifier_cache = classifier_cache
 
     def record_failure(
-        self, task_type: TaskType, workflow_uuid: str, error: str, *, final: bool
+        self, task_type: TaskType, workflow_uuids: Sequence[str], error: str, *, final: bool
     ) -> None:
-        """Keep a task's error on its workflow; ``final`` marks the workflow failed."""
-        model = TrainingWorkflowRecord if task_type is TaskType.TRAIN else GradingWorkflowRecord
-        values: dict[str, Any] = {"last_error": error[:MAX_ERROR_CHARS]}
-        if final:
-            values["failed_at"] = utcnow()
+        """Keep a task's error on its open workflows; ``final`` marks them failed.
+
+        Workflows of the task that are complete, or that failed on their own, keep what
+        they have.
+        """
+        model: WorkflowModel = (
+            TrainingWorkflowRecord if task_type is TaskType.TRAIN else GradingWorkflowRecord
+        )
+        error = error[:MAX_ERROR_CHARS]
+        values = failed_values(utcnow(), error) if final else {"last_error": error}
+        uuids = list(workflow_uuids)
+        what = uuids[0] if len(uuids) == 1 else f"{len(uuids)} workflows"
         with (
-            internal_errors("rescheduling_internal_error", f"recording failure of {workflow_uuid}"),
+            internal_errors("rescheduling_internal_error", f"recording failure of {what}"),
             self.database.transaction() as session,
         ):
             session.execute(
-                update(model)
-                .where(model.uuid == workflow_uuid, model.completed_at.is_(None))
-                .values(**values)
+                update(model).where(model.uuid.in_(uuids), open_(model)).values(**values)
             )
 
     def sweep(self, *, older_than: float | None = None, limit: int = 5000) -> dict[str, int]:
@@ -89,7 +107,6 @@ class WorkerMaintenanceAPI:
         """
         age = self.settings.sweep_age_seconds if older_than is None else older_than
         counts = {"training": 0, "grading": 0, "released": 0, "failed": 0}
-        queued: dict[TaskType, list[str]] = {TaskType.TRAIN: [], TaskType.GRADE: []}
         with (
             internal_errors("rescheduling_internal_error", "sweeping"),
             self.database.transaction() as session,
@@ -98,19 +115,14 @@ class WorkerMaintenanceAPI:
             cutoff = now - timedelta(seconds=age)
             counts["released"] = _release_stragglers(session, cutoff, now, limit)
             alive = self._live_workers(session, now)
-            models: dict[TaskType, Any] = {
+            models: dict[TaskType, WorkflowModel] = {
                 TaskType.TRAIN: TrainingWorkflowRecord,
                 TaskType.GRADE: GradingWorkflowRecord,
             }
             for task_type, model in models.items():
-                stale = session.scalars(
+                stale: Sequence[WorkflowRecord] = session.scalars(  # type: ignore[assignment]
                     select(model)
-                    .where(
-                        model.completed_at.is_(None),
-                        model.failed_at.is_(None),
-                        model.scheduled_at.is_not(None),
-                        model.scheduled_at < cutoff,
-                    )
+                    .where(scheduled_before(model, cutoff))
                     .order_by(model.scheduled_at)
                     .limit(limit)
                     .with_for_update(skip_locked=True, of=model)
@@ -120,20 +132,22 @@ class WorkerMaintenanceAPI:
                     if task_type is TaskType.TRAIN
                     else self.settings.grading_time_limit
                 )
+                # Grading tasks name workflows of one item, so each item's go together.
+                by_item: dict[tuple[str, str], list[str]] = {}
                 for workflow in stale:
-                    if _running(workflow, alive, now, limit_seconds):
+                    if may_be_running(workflow, alive, now, limit_seconds):
                         continue
-                    if workflow.attempts >= self.settings.max_attempts:
-                        workflow.failed_at = now
-                        workflow.last_error = gave_up(workflow.attempts, workflow.last_error)
+                    if out_of_attempts(workflow, self.settings.max_attempts):
+                        give_up(workflow, now)
                         counts["failed"] += 1
                     else:
                         workflow.scheduled_at = now
-                        queued[task_type].append(workflow.uuid)
-            counts["training"] = len(queued[TaskType.TRAIN])
-            counts["grading"] = len(queued[TaskType.GRADE])
-        self.task_queue.enqueue_many(TaskType.TRAIN, queued[TaskType.TRAIN])
-        self.task_queue.enqueue_many(TaskType.GRADE, queued[TaskType.GRADE])
+                        by_item.setdefault((workflow.course_id, workflow.item_id), []).append(
+                            workflow.uuid
+                        )
+                for uuids in by_item.values():
+                    enqueue_after_commit(session, self.task_queue, task_type, uuids)
+                counts[_COUNTED[task_type]] = sum(len(u) for u in by_item.values())
         self.task_queue.tidy()
         if any(counts.values()):
             log.info("sweep: %s", counts)
@@ -171,24 +185,6 @@ class WorkerMaintenanceAPI:
                 session.delete(record)
 
 
-def _running(workflow: Any, alive: set[str], now: datetime, limit_seconds: float) -> bool:
-    """Whether the workflow's latest attempt may still be running on a live worker."""
-    started = workflow.started_at
-    return (
-        workflow.started_by in alive
-        and started is not None
-        and started >= workflow.scheduled_at
-        and (now - started).total_seconds() < limit_seconds
-    )
-
-
-def gave_up(attempts: int, last_error: str | None) -> str:
-    return (
-        f"gave up after {attempts} attempts; last error: {last_error or 'none recorded'}. "
-        "Fix the cause, then reschedule the item's unfinished tasks"
-    )
-
-
 def _release_stragglers(session: Session, cutoff: Any, now: Any, limit: int) -> int:
     """Give classifiers to waiting grading workflows whose item has them by now.
 
@@ -196,19 +192,14 @@ def _release_stragglers(session: Session, cutoff: Any, now: Any, limit: int) -> 
     database did not serialise, would otherwise leave a submission waiting forever.
     Released workflows are scheduled in the past, so the sweep below queues them.
     """
-    waiting = session.scalars(
+    stragglers = session.scalars(
         select(GradingWorkflowRecord)
-        .where(
-            GradingWorkflowRecord.completed_at.is_(None),
-            GradingWorkflowRecord.failed_at.is_(None),
-            GradingWorkflowRecord.classifier_set_uuid.is_(None),
-            GradingWorkflowRecord.created_at < cutoff,
-        )
+        .where(waiting(GradingWorkflowRecord), GradingWorkflowRecord.created_at < cutoff)
         .limit(limit)
         .with_for_update(skip_locked=True, of=GradingWorkflowRecord)
     ).all()
     released = 0
-    for workflow in waiting:
+    for workflow in stragglers:
         current = current_classifier_set(
             session, workflow.course_id, workflow.item_id, workflow.rubric.structure_hash
         )

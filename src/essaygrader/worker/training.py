@@ -9,6 +9,7 @@ from essaygrader.algorithms.base import FeatureCache
 from essaygrader.algorithms.quality import DEFAULT_FOLDS, criterion_quality, out_of_fold_points
 from essaygrader.errors import EssayGraderError, InternalError
 from essaygrader.worker.api import AIWorkerAPI
+from essaygrader.worker.params import StoredClassifier
 
 log = logging.getLogger(__name__)
 
@@ -27,34 +28,35 @@ def train_classifiers(
     Raises:
         EssayGraderError: Retryable errors are retried by the caller; others fail it.
     """
-    params = worker.begin_training(workflow_uuid, worker_name=worker_name)
-    if params is None:
+    task = worker.begin_training(workflow_uuid, worker_name=worker_name)
+    if task is None:
         return None
-    texts = [example["text"] for example in params["examples"]]
+    texts = [example.text for example in task.examples]
     # Criteria of one rubric share the essays, so they share their features too.
     cache = FeatureCache()
-    stored = {}
+    stored: dict[str, StoredClassifier] = {}
     quality = {}
     methods = set()
-    for done, criterion in enumerate(params["criteria"], 1):
-        name = criterion["name"]
-        points = [example["scores"][name] for example in params["examples"]]
-        classifier = worker.algorithms.new(params["algorithm_id"])
+    for done, criterion in enumerate(task.criteria, 1):
+        name = criterion.name
+        points = [example.scores[name] for example in task.examples]
+        valid_points = list(criterion.valid_points)
+        classifier = worker.algorithms.new(task.algorithm_id)
         try:
             classifier.fit(
                 texts,
                 points,
-                valid_points=criterion["valid_points"],
+                valid_points=valid_points,
                 cache=cache,
-                prompt=params["prompt"],
+                prompt=task.prompt,
             )
             predicted, method = out_of_fold_points(
                 classifier,
                 texts,
                 points,
-                valid_points=criterion["valid_points"],
+                valid_points=valid_points,
                 cache=cache,
-                prompt=params["prompt"],
+                prompt=task.prompt,
             )
         except EssayGraderError:
             raise
@@ -62,7 +64,7 @@ def train_classifiers(
             raise InternalError(
                 f"criterion {name!r}: {type(exc).__name__}: {exc}", code="algorithm_training_error"
             ) from exc
-        quality[name] = criterion_quality(points, predicted, criterion["valid_points"])
+        quality[name] = criterion_quality(points, predicted, valid_points)
         methods.add(method)
         stored[name] = worker.store_classifier(classifier)
         worker.record_training_progress(workflow_uuid, done)
@@ -71,7 +73,7 @@ def train_classifiers(
             workflow_uuid,
             name,
             done,
-            len(params["criteria"]),
+            len(task.criteria),
             quality[name]["qwk"],
         )
     metrics = {

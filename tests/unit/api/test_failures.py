@@ -171,8 +171,8 @@ def test_sweeper_fails_workflows_that_keep_dying(make_runtime, settings):
     queue.pending.clear()
     uuid = submitted["grading_workflow_uuid"]
     # Two workers took it and died before finishing.
-    runtime.worker.begin_grading(uuid)
-    runtime.worker.begin_grading(uuid)
+    runtime.worker.begin_grading([uuid])
+    runtime.worker.begin_grading([uuid])
     assert runtime.worker.sweep(older_than=0)["failed"] == 1
     workflow = api.get_grading_workflow(uuid)
     assert workflow["status"] == "failed"

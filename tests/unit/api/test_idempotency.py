@@ -7,7 +7,8 @@ import threading
 from sqlalchemy import func, select
 
 from essaygrader.db.models import AssessmentRecord, ClassifierSetRecord
-from essaygrader.worker.grading import grade_essay
+from essaygrader.worker.grading import grade_essays
+from essaygrader.worker.params import CriterionScore, GradingResult
 from essaygrader.worker.training import train_classifiers
 from tests.factories import essay, examples
 
@@ -23,32 +24,32 @@ def _trained(api, task_queue):
     return started["training_workflow_uuid"]
 
 
+def _scores(ideas, conventions, confidence=0.5):
+    return {
+        "ideas": CriterionScore(ideas, confidence),
+        "conventions": CriterionScore(conventions, confidence),
+    }
+
+
 def test_grading_task_twice_gives_one_assessment(api, runtime, task_queue, item):
     _trained(api, task_queue)
     submitted = api.submit("course-a", "item-1", "s1", essay(50))
     task_queue.join()
     first = api.get_latest_assessment(submitted["submission_uuid"])
-    assert grade_essay(runtime.worker, submitted["grading_workflow_uuid"]) is None
+    uuid = submitted["grading_workflow_uuid"]
+    assert grade_essays(runtime.worker, [uuid]) == {}
     assert _count(runtime, AssessmentRecord) == 1
     assert api.get_latest_assessment(submitted["submission_uuid"]) == first
 
 
-def test_create_assessment_twice_keeps_the_first(api, runtime, task_queue, item):
+def test_recording_results_twice_keeps_the_first(api, runtime, task_queue, item):
     _trained(api, task_queue)
     submitted = api.submit("course-a", "item-1", "s1", essay(50))
     task_queue.pending.clear()
-    params = runtime.worker.get_grading_task_params(submitted["grading_workflow_uuid"])
-    scores = {
-        "ideas": {"points": 2, "confidence": 0.9},
-        "conventions": {"points": 3, "confidence": 0.8},
-    }
     uuid = submitted["grading_workflow_uuid"]
-    first = runtime.worker.create_assessment(uuid, params["classifier_set_uuid"], scores)
-    other = {
-        "ideas": {"points": 0, "confidence": 0.1},
-        "conventions": {"points": 0, "confidence": 0.1},
-    }
-    second = runtime.worker.create_assessment(uuid, params["classifier_set_uuid"], other)
+    set_uuid = api.get_grading_workflow(uuid)["classifier_set_uuid"]
+    first = runtime.worker.record_grading_results([GradingResult(uuid, set_uuid, _scores(2, 3))])
+    second = runtime.worker.record_grading_results([GradingResult(uuid, set_uuid, _scores(0, 0))])
     assert first == second
     assert _count(runtime, AssessmentRecord) == 1
     assert api.get_assessment_scores_by_criteria(submitted["submission_uuid"]) == {
@@ -57,26 +58,20 @@ def test_create_assessment_twice_keeps_the_first(api, runtime, task_queue, item)
     }
 
 
-def test_concurrent_create_assessment_records_one(api, runtime, task_queue, item):
+def test_concurrent_recording_records_one(api, runtime, task_queue, item):
     _trained(api, task_queue)
     submitted = api.submit("course-a", "item-1", "s1", essay(50))
     task_queue.pending.clear()
     uuid = submitted["grading_workflow_uuid"]
-    set_uuid = runtime.worker.get_grading_task_params(uuid)["classifier_set_uuid"]
+    set_uuid = api.get_grading_workflow(uuid)["classifier_set_uuid"]
     results, barrier = [], threading.Barrier(4)
 
     def record(points: int) -> None:
         barrier.wait()
-        results.append(
-            runtime.worker.create_assessment(
-                uuid,
-                set_uuid,
-                {
-                    "ideas": {"points": points, "confidence": 0.5},
-                    "conventions": {"points": 0, "confidence": 0.5},
-                },
-            )
+        recorded = runtime.worker.record_grading_results(
+            [GradingResult(uuid, set_uuid, _scores(points, 0))]
         )
+        results.append(recorded[uuid])
 
     threads = [threading.Thread(target=record, args=(p % 3,)) for p in range(4)]
     for thread in threads:

@@ -6,9 +6,15 @@ import pytest
 
 from essaygrader.config import Settings
 from essaygrader.domain.workflow import TaskType
-from essaygrader.queues.celery_app import TASK_NAMES, create_celery_app, transport_options
+from essaygrader.queues.celery_app import (
+    SINGLE_GRADING_TASK,
+    TASK_NAMES,
+    create_celery_app,
+    transport_options,
+)
 from essaygrader.runtime import Runtime
 from tests.conftest import REDIS_URL, require_service
+from tests.factories import RUBRIC, essay, train_with_metrics
 
 
 def app_for(tmp_path, **settings):
@@ -33,11 +39,14 @@ def test_training_and_grading_have_their_own_queues_and_time_limits(tmp_path):
     assert app.conf.task_routes == {
         TASK_NAMES[TaskType.TRAIN]: {"queue": "training"},
         TASK_NAMES[TaskType.GRADE]: {"queue": "grading"},
+        SINGLE_GRADING_TASK: {"queue": "grading"},
     }
     train = app.tasks[TASK_NAMES[TaskType.TRAIN]]
-    grade = app.tasks[TASK_NAMES[TaskType.GRADE]]
     assert (train.soft_time_limit, train.time_limit) == (100, 200)
-    assert (grade.soft_time_limit, grade.time_limit) == (120, 180)
+    for name in (TASK_NAMES[TaskType.GRADE], SINGLE_GRADING_TASK):
+        grade = app.tasks[name]
+        assert (grade.soft_time_limit, grade.time_limit) == (120, 180)
+        assert grade.acks_late
 
 
 @pytest.mark.parametrize(
@@ -67,3 +76,40 @@ def test_the_redis_channel_uses_that_visibility_timeout(tmp_path):
         channel = connection.default_channel
         assert channel.visibility_timeout == transport_options(settings)["visibility_timeout"]
         assert channel.visibility_timeout > 5000
+
+
+def _broker_runtime(tmp_path, **settings):
+    runtime = Runtime(Settings(data_dir=tmp_path, default_algorithm="fake", **settings))
+    runtime.client.create_item("c", "i", RUBRIC)
+    train_with_metrics(runtime, "c", "i", None)
+    return runtime
+
+
+def test_a_bulk_submit_sends_one_message_per_batch(tmp_path):
+    runtime = _broker_runtime(tmp_path, grading_batch_size=4)
+    try:
+        runtime.client.submit_many(
+            "c", "i", [{"student_id": f"s{n}", "answer": essay(30, n)} for n in range(10)]
+        )
+        assert runtime.task_queue.queue_lengths()["grading"] == 3
+        runtime.client.submit("c", "i", "s10", essay(30))
+        assert runtime.task_queue.queue_lengths()["grading"] == 4
+    finally:
+        runtime.close()
+
+
+def test_the_single_id_task_of_earlier_versions_still_grades(tmp_path):
+    runtime = _broker_runtime(tmp_path)
+    try:
+        app = runtime.task_queue.app
+        old, new, other = (
+            runtime.client.submit("c", "i", f"s{n}", essay(30, n))["grading_workflow_uuid"]
+            for n in range(3)
+        )
+        # What a message queued before an upgrade carries: one id, the old task name.
+        app.tasks[SINGLE_GRADING_TASK].apply(args=[old]).get()
+        app.tasks[TASK_NAMES[TaskType.GRADE]].apply(args=[[new, other]]).get()
+        statuses = runtime.client.get_workflow_statuses([old, new, other])
+        assert set(statuses.values()) == {"complete"}
+    finally:
+        runtime.close()
