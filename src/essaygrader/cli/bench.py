@@ -247,3 +247,27 @@ def flags(data_dir: Path, prompts: str, seed: int) -> None:
         lambda line: click.echo(line, err=True),
     )
     click.echo(format_flags(results))
+
+
+@bench.command("grade-next")
+@_asap_data
+@click.option("--prompts", default="1,3,7", show_default=True, help="ASAP prompts, e.g. 1-8.")
+@click.option("--seeds", default="0-2", show_default=True, help="Seeds, e.g. 0-4.")
+@click.option("--algorithm", default="default", show_default=True)
+def grade_next(data_dir: Path, prompts: str, seeds: str, algorithm: str) -> None:
+    """QWK after 50, 100 and 200 staff grades chosen by grade-next, and chosen at random.
+
+    Fold 0's train and dev essays of each prompt are the ungraded submissions, its test
+    essays the measure; the mean over the seeds is printed.
+    """
+    from essaygrader.bench.grade_next import format_curves, run_grade_next
+
+    result = run_grade_next(
+        data_dir,
+        _numbers(prompts, low=1, high=8, name="--prompts"),
+        _numbers(seeds, low=0, high=1000, name="--seeds"),
+        _registry(),
+        algorithm,
+        lambda line: click.echo(line, err=True),
+    )
+    click.echo(format_curves(result))
