@@ -38,6 +38,8 @@ from essaygrader.errors import RequestError
 MAX_GRADE_NEXT = 100
 # Choosing reads every candidate's text; beyond this many, a fixed sample of them.
 MAX_CANDIDATES = 5000
+# Ids per IN (...) list: well under every database's limit on bound parameters.
+_CHUNK = 500
 # The assessment type of a staff grade, as staff assessments record it.
 ASSESSMENT_TYPE_STAFF = "staff"
 
@@ -153,24 +155,35 @@ class GradeNextAPI(APIBase):
 
 def _predictions(session: Session, uuids: list[str]) -> dict[str, Prediction]:
     """The newest AI assessment's points and confidence per submission."""
-    newest: dict[str, AssessmentRecord] = {}
-    for start in range(0, len(uuids), 500):
-        for record in session.scalars(
-            select(AssessmentRecord)
+    newest: dict[str, str] = {}
+    for start in range(0, len(uuids), _CHUNK):
+        rows = session.execute(
+            select(AssessmentRecord.submission_uuid, AssessmentRecord.uuid)
             .where(
-                AssessmentRecord.submission_uuid.in_(uuids[start : start + 500]),
+                AssessmentRecord.submission_uuid.in_(uuids[start : start + _CHUNK]),
                 AssessmentRecord.score_type == ASSESSMENT_TYPE_AI,
             )
-            .order_by(AssessmentRecord.scored_at)
-        ):
-            newest[record.submission_uuid] = record
-    return {
-        uuid: Prediction(
-            {p.criterion: p.points for p in record.parts},
-            {p.criterion: p.confidence for p in record.parts},
+            .order_by(AssessmentRecord.scored_at, AssessmentRecord.uuid)
         )
-        for uuid, record in newest.items()
-    }
+        for submission, assessment in rows:  # oldest first: the newest stays
+            newest[submission] = assessment
+    submission_of = {assessment: submission for submission, assessment in newest.items()}
+    points: dict[str, dict[str, int]] = {}
+    confidence: dict[str, dict[str, float]] = {}
+    assessments = list(submission_of)
+    for start in range(0, len(assessments), _CHUNK):
+        for assessment, criterion, earned, sure in session.execute(
+            select(
+                AssessmentPartRecord.assessment_uuid,
+                AssessmentPartRecord.criterion,
+                AssessmentPartRecord.points,
+                AssessmentPartRecord.confidence,
+            ).where(AssessmentPartRecord.assessment_uuid.in_(assessments[start : start + _CHUNK]))
+        ):
+            submission = submission_of[assessment]
+            points.setdefault(submission, {})[criterion] = earned
+            confidence.setdefault(submission, {})[criterion] = sure
+    return {uuid: Prediction(points[uuid], confidence[uuid]) for uuid in points}
 
 
 def _examples_per_points(

@@ -178,11 +178,12 @@ def advisory_flags(
         other_uuids: Their submission uuids, in the same order.
     """
     words = words_of(text)
-    found = [not_text(text, words)]
+    nonsense = not_text(text, words)
+    found = [nonsense, duplicate(words, signature, others, other_uuids)]
     if profile is not None:
-        found = [too_short(words, profile), *found, copied_prompt(words, profile)]
-        if found[1] is None:
+        found += [too_short(words, profile), copied_prompt(words, profile)]
+        # Words that are not words have no topic: not_text says enough.
+        if nonsense is None:
             found.append(off_topic(words, profile))
-    found.append(duplicate(words, signature, others, other_uuids))
     order = {code: i for i, code in enumerate(FLAG_CODES)}
     return sorted((f for f in found if f is not None), key=lambda f: order[f.code])
