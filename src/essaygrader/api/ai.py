@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING
 from essaygrader.api.grading import GradingAPI
 from essaygrader.api.items import ItemsAPI
 from essaygrader.api.rescheduling import ReschedulingAPI
+from essaygrader.api.reviews import ReviewsAPI
 from essaygrader.api.statistics import StatisticsAPI
 from essaygrader.api.training import TrainingAPI
 from essaygrader.contract import UNSET, GradingService
 
 
-class AIGradingAPI(ItemsAPI, TrainingAPI, GradingAPI, ReschedulingAPI, StatisticsAPI):
-    """Items, training, submissions and their assessments, rescheduling, the backlog and
-    service statistics.
+class AIGradingAPI(ItemsAPI, TrainingAPI, GradingAPI, ReviewsAPI, ReschedulingAPI, StatisticsAPI):
+    """Items, training, submissions and their assessments, staff grading and review,
+    rescheduling, the backlog and service statistics.
 
     Args:
         settings: The process settings.

@@ -15,7 +15,15 @@ from essaygrader.web.docs import install_docs
 from essaygrader.web.errors import install_error_handlers
 from essaygrader.web.limits import BodySizeLimit
 from essaygrader.web.metrics import HttpMetrics, HttpMetricsMiddleware
-from essaygrader.web.routes import backlog, items, operations, submissions, training, workflows
+from essaygrader.web.routes import (
+    backlog,
+    items,
+    operations,
+    reviews,
+    submissions,
+    training,
+    workflows,
+)
 from essaygrader.web.schemas.common import ErrorBody
 
 API_PREFIX = "/api/v1"
@@ -75,7 +83,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    for module in (items, training, submissions, workflows, backlog):
+    for module in (items, training, submissions, reviews, workflows, backlog):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(operations.router)

@@ -188,6 +188,52 @@ CASES = [
         hidden_from=OUTSIDE_READERS,
     ),
     RouteCase(
+        "staff assessment",
+        "POST",
+        "/api/v1/submissions/{submission_uuid}/staff-assessment",
+        lambda c: f"/api/v1/submissions/{c.submission_uuid}/staff-assessment",
+        STAFF_OF_A,
+        success=201,
+        body=lambda role: {
+            "options_selected": {"ideas": "good", "conventions": "few errors"},
+            "feedback": {"feedback": f"Graded by {role}."},
+            "overall_feedback": "",
+        },
+        hidden_from=frozenset({"staff_b"}),
+    ),
+    RouteCase(
+        "assessment history",
+        "GET",
+        "/api/v1/submissions/{submission_uuid}/assessments",
+        lambda c: f"/api/v1/submissions/{c.submission_uuid}/assessments",
+        STAFF_OF_A,
+        hidden_from=frozenset({"staff_b"}),
+    ),
+    RouteCase(
+        "confirm a review",
+        "POST",
+        "/api/v1/submissions/{submission_uuid}/review",
+        lambda c: f"/api/v1/submissions/{c.submission_uuid}/review",
+        STAFF_OF_A,
+        # Access granted, and the API answers that nothing of it is held for review.
+        success=409,
+        body=lambda role: {"action": "confirm"},
+        hidden_from=frozenset({"staff_b"}),
+    ),
+    RouteCase(
+        "review queue", "GET", f"{ITEM}/review", lambda c: _item(c, "/review"), STAFF_OF_A
+    ),
+    RouteCase(
+        "train from graded submissions",
+        "POST",
+        f"{ITEM}/training",
+        lambda c: _item(c, "/training"),
+        STAFF_OF_A,
+        # Access granted; course a's item has no staff-graded submission of its own yet.
+        success=422,
+        body=lambda role: {"from_graded_submissions": True},
+    ),
+    RouteCase(
         "get grading workflow",
         "GET",
         "/api/v1/workflows/grading/{workflow_uuid}",
