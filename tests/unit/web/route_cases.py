@@ -220,9 +220,7 @@ CASES = [
         body=lambda role: {"action": "confirm"},
         hidden_from=frozenset({"staff_b"}),
     ),
-    RouteCase(
-        "review queue", "GET", f"{ITEM}/review", lambda c: _item(c, "/review"), STAFF_OF_A
-    ),
+    RouteCase("review queue", "GET", f"{ITEM}/review", lambda c: _item(c, "/review"), STAFF_OF_A),
     RouteCase(
         "train from graded submissions",
         "POST",
