@@ -200,7 +200,8 @@ class ReviewsAPI(APIBase):
     def list_reviews(
         self, course_id: str, item_id: str, *, offset: int = 0, limit: int = 100
     ) -> ReviewsPage:
-        """An item's AI assessments held for review, oldest first.
+        """An item's AI assessments held for review, oldest first (graded together: in the
+        order their essays arrived).
 
         A held assessment leaves the list when staff confirm it or record a staff
         assessment of its submission.
@@ -223,7 +224,7 @@ class ReviewsAPI(APIBase):
             query = _held(key)
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             records = session.scalars(
-                query.order_by(AssessmentRecord.scored_at, AssessmentRecord.uuid)
+                query.order_by(AssessmentRecord.scored_at, SubmissionRecord.id)
                 .offset(offset)
                 .limit(limit)
             ).all()
