@@ -13,14 +13,17 @@ from essaygrader.api.grade_next import GradeNextAPI
 from essaygrader.api.grading import GradingAPI
 from essaygrader.api.items import ItemsAPI
 from essaygrader.api.rescheduling import ReschedulingAPI
+from essaygrader.api.reviews import ReviewsAPI
 from essaygrader.api.statistics import StatisticsAPI
 from essaygrader.api.training import TrainingAPI
 from essaygrader.contract import UNSET, GradingService
 
 
-class AIGradingAPI(ItemsAPI, TrainingAPI, GradingAPI, GradeNextAPI, ReschedulingAPI, StatisticsAPI):
-    """Items, training, submissions and their assessments, what to grade next,
-    rescheduling, the backlog and service statistics.
+class AIGradingAPI(
+    ItemsAPI, TrainingAPI, GradingAPI, GradeNextAPI, ReviewsAPI, ReschedulingAPI, StatisticsAPI
+):
+    """Items, training, submissions and their assessments, what to grade next, staff
+    grading and review, rescheduling, the backlog and service statistics.
 
     Args:
         settings: The process settings.

@@ -16,14 +16,15 @@ from essaygrader.api.base import (
 )
 from essaygrader.api.queue import enqueue_after_commit
 from essaygrader.api.records import (
-    assessment_json,
-    assessment_of,
+    assessments_of_submissions,
+    current_assessment_json,
     current_classifier_set,
     find_grading_workflow,
     find_item,
     grading_workflow_json,
     internal_errors,
     stamp,
+    submission_review_status,
     training_workflow_json,
 )
 from essaygrader.contract import (
@@ -31,6 +32,7 @@ from essaygrader.contract import (
     GradingWorkflowOut,
     SubmissionOut,
     SubmissionsPage,
+    SubmissionSummary,
     Submitted,
 )
 from essaygrader.db.models import (
@@ -43,6 +45,7 @@ from essaygrader.db.models import (
     utcnow,
 )
 from essaygrader.db.workflows import has_status
+from essaygrader.domain.assessment import ASSESSMENT_TYPE_STAFF
 from essaygrader.domain.item import ItemKey
 from essaygrader.domain.submission import essay_field, essay_text
 from essaygrader.domain.validation import require_id, require_mapping
@@ -236,7 +239,8 @@ class GradingAPI(APIBase):
                     f"no submission {uuid!r}", field="submission_uuid", code="submission_not_found"
                 )
             workflow = _latest_workflow(session, uuid)
-            assessment = _latest_assessment(session, uuid)
+            assessments = assessments_of_submissions(session, [uuid])[uuid]
+            current = current_assessment_json(assessments)
             return {
                 "uuid": submission.uuid,
                 "course_id": submission.course_id,
@@ -247,11 +251,17 @@ class GradingAPI(APIBase):
                 "text": submission.text,
                 "created_at": stamp(submission.created_at),
                 "grading_workflow": grading_workflow_json(workflow) if workflow else None,
-                "assessment": assessment_json(assessment) if assessment else None,
+                "assessment": current,
+                "review_status": submission_review_status(assessments),
+                "current_assessment_type": _type_of(current),
             }
 
     def get_latest_assessment(self, submission_uuid: str) -> AssessmentOut | None:
-        """The submission's newest AI assessment, or None while it is being graded.
+        """The submission's current assessment, or None.
+
+        The newest staff assessment if there is one, else the newest released AI
+        assessment (:func:`essaygrader.api.records.current_assessment`): None while the
+        essay is being graded, and while its AI assessment is held for review.
 
         Raises:
             NotFoundError: ``submission_not_found``; no such submission.
@@ -259,7 +269,7 @@ class GradingAPI(APIBase):
         return self.get_submission(submission_uuid)["assessment"]
 
     def get_assessment_scores_by_criteria(self, submission_uuid: str) -> dict[str, int]:
-        """``{criterion: points}`` of the newest AI assessment; empty while ungraded."""
+        """``{criterion: points}`` of the current assessment; empty without one."""
         assessment = self.get_latest_assessment(submission_uuid)
         return {p["criterion"]: p["points"] for p in assessment["parts"]} if assessment else {}
 
@@ -290,7 +300,7 @@ class GradingAPI(APIBase):
         status: str | None = None,
         confidence_below: float | None = None,
     ) -> SubmissionsPage:
-        """An item's submissions, oldest first, each with its status and latest assessment.
+        """An item's submissions, oldest first, each with its status and current assessment.
 
         Args:
             status: Only workflows in this status (waiting, scheduled, failed, complete).
@@ -325,16 +335,11 @@ class GradingAPI(APIBase):
             rows = session.execute(
                 query.order_by(SubmissionRecord.id).offset(offset).limit(limit)
             ).all()
-            assessments = {
-                a.grading_workflow_uuid: a
-                for a in session.scalars(
-                    select(AssessmentRecord).where(
-                        AssessmentRecord.grading_workflow_uuid.in_([w.uuid for _, w in rows])
-                    )
-                )
-            }
-            return {
-                "submissions": [
+            assessments = assessments_of_submissions(session, [s.uuid for s, _ in rows])
+            summaries: list[SubmissionSummary] = []
+            for s, w in rows:
+                current = current_assessment_json(assessments[s.uuid])
+                summaries.append(
                     {
                         "submission_uuid": s.uuid,
                         "student_id": s.student_id,
@@ -342,12 +347,13 @@ class GradingAPI(APIBase):
                         "created_at": stamp(s.created_at),
                         "status": grading_workflow_json(w)["status"],
                         "grading_workflow_uuid": w.uuid,
-                        "assessment": assessment_json(assessment_of(assessments[w.uuid], w.uuid))
-                        if w.uuid in assessments
-                        else None,
+                        "assessment": current,
+                        "review_status": submission_review_status(assessments[s.uuid]),
+                        "current_assessment_type": _type_of(current),
                     }
-                    for s, w in rows
-                ],
+                )
+            return {
+                "submissions": summaries,
                 "total": total,
                 "offset": offset,
                 "limit": limit,
@@ -412,14 +418,10 @@ def _latest_workflow(session: Session, submission_uuid: str) -> GradingWorkflowR
     )
 
 
-def _latest_assessment(session: Session, submission_uuid: str) -> Any:
-    record = session.scalar(
-        select(AssessmentRecord)
-        .where(AssessmentRecord.submission_uuid == submission_uuid)
-        .order_by(AssessmentRecord.scored_at.desc(), AssessmentRecord.uuid.desc())
-        .limit(1)
-    )
-    return assessment_of(record, record.grading_workflow_uuid) if record else None
+def _type_of(assessment: AssessmentOut | None) -> Literal["ai", "staff"] | None:
+    if assessment is None:
+        return None
+    return "staff" if assessment["type"] == ASSESSMENT_TYPE_STAFF else "ai"
 
 
 def _low_confidence(threshold: Any) -> Any:

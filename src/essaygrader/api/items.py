@@ -13,7 +13,9 @@ from essaygrader.api.records import (
     find_item,
     internal_errors,
     item_json,
+    item_json_counted,
     rubric_of,
+    staff_counts,
     stored_rubric,
 )
 from essaygrader.contract import UNSET, CourseOut, CoursesPage, ItemOut, ItemsPage
@@ -22,6 +24,7 @@ from essaygrader.db.models import (
     ItemRecord,
     utcnow,
 )
+from essaygrader.domain.assessment import DEFAULT_REVIEW_CONFIDENCE_BELOW, parse_review_policy
 from essaygrader.domain.item import ItemKey, check_rubric_change
 from essaygrader.domain.rubric import Rubric
 from essaygrader.domain.validation import require_id, require_text
@@ -43,12 +46,20 @@ class ItemsAPI(APIBase):
         algorithm_id: str | None = None,
         published: bool = False,
         min_qwk: float | None = None,
+        review_policy: str = "none",
+        review_confidence_below: float = DEFAULT_REVIEW_CONFIDENCE_BELOW,
     ) -> ItemOut:
         """Create an item: a question of a course, with its rubric.
 
         Args:
             algorithm_id: The algorithm to train with; None means the default setting.
             min_qwk: Training fails its quality gate below this cross-validated QWK.
+            review_policy: Which AI assessments are held for staff review before
+                release: ``none`` (released at once), ``flagged`` (those with an advisory
+                flag or a criterion scored at a confidence below
+                ``review_confidence_below``), ``all``.
+            review_confidence_below: The confidence (0 to 1) under which ``flagged``
+                holds an assessment.
 
         Raises:
             RequestError: ``item_invalid``; an invalid field, named in the error.
@@ -58,7 +69,12 @@ class ItemsAPI(APIBase):
         key = ItemKey.new(course_id, item_id)
         parsed = Rubric.from_dict(rubric)
         values = self._item_fields(
-            prompt=prompt, algorithm_id=algorithm_id, published=published, min_qwk=min_qwk
+            prompt=prompt,
+            algorithm_id=algorithm_id,
+            published=published,
+            min_qwk=min_qwk,
+            review_policy=review_policy,
+            review_confidence_below=review_confidence_below,
         )
         with (
             internal_errors("item_internal_error", f"creating item {key}"),
@@ -95,6 +111,8 @@ class ItemsAPI(APIBase):
         algorithm_id: str | None = UNSET,
         published: bool = UNSET,
         min_qwk: float | None = UNSET,
+        review_policy: str = UNSET,
+        review_confidence_below: float = UNSET,
     ) -> ItemOut:
         """Change an item; arguments left out stay as they are.
 
@@ -116,6 +134,8 @@ class ItemsAPI(APIBase):
                 ("algorithm_id", algorithm_id),
                 ("published", published),
                 ("min_qwk", min_qwk),
+                ("review_policy", review_policy),
+                ("review_confidence_below", review_confidence_below),
             )
             if value is not UNSET
         }
@@ -149,7 +169,7 @@ class ItemsAPI(APIBase):
             session.flush()
             for warning in warnings:
                 log.warning("%s", warning)
-            return item_json(item, warnings)
+            return item_json_counted(session, item, warnings)
 
     def get_item(self, course_id: str, item_id: str) -> ItemOut:
         """An item and its rubric.
@@ -162,7 +182,7 @@ class ItemsAPI(APIBase):
             internal_errors("item_internal_error", f"reading item {key}"),
             self.database.transaction(read_only=True) as session,
         ):
-            return item_json(find_item(session, key))
+            return item_json_counted(session, find_item(session, key))
 
     def list_items(
         self,
@@ -194,8 +214,9 @@ class ItemsAPI(APIBase):
             items = session.scalars(
                 query.order_by(ItemRecord.course_id, ItemRecord.item_id).offset(offset).limit(limit)
             ).all()
+            counts = staff_counts(session, items)
             return {
-                "items": [item_json(i) for i in items],
+                "items": [item_json(i, staff=counts.get((i.course_id, i.item_id))) for i in items],
                 "total": total,
                 "offset": offset,
                 "limit": limit,
@@ -259,6 +280,17 @@ class ItemsAPI(APIBase):
             raise RequestError(
                 "must be a number between -1 and 1, or null", field="min_qwk", code="item_invalid"
             )
+        if "review_policy" in values:
+            values["review_policy"] = parse_review_policy(values["review_policy"]).value
+        if "review_confidence_below" in values:
+            below = values["review_confidence_below"]
+            if isinstance(below, bool) or not isinstance(below, int | float) or not 0 <= below <= 1:
+                raise RequestError(
+                    "must be a number from 0 to 1",
+                    field="review_confidence_below",
+                    code="item_invalid",
+                )
+            values["review_confidence_below"] = float(below)
         return values
 
 

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from essaygrader.contract import (
     AssessmentOut,
     ClassifierSetOut,
+    FlagOut,
     GradingWorkflowOut,
     ItemOut,
     QualityMetrics,
+    ReviewPolicyName,
+    ReviewStatusName,
     RubricOut,
+    SubmissionReviewName,
     TrainingWorkflowOut,
 )
 from essaygrader.db.models import (
@@ -26,10 +31,17 @@ from essaygrader.db.models import (
     GradingWorkflowRecord,
     ItemRecord,
     RubricRecord,
+    SubmissionRecord,
     TrainingWorkflowRecord,
 )
 from essaygrader.db.workflows import status_of
-from essaygrader.domain.assessment import Assessment, AssessmentPart
+from essaygrader.domain.assessment import (
+    ASSESSMENT_TYPE_AI,
+    ASSESSMENT_TYPE_STAFF,
+    Assessment,
+    AssessmentPart,
+    ReviewStatus,
+)
 from essaygrader.domain.item import ItemKey
 from essaygrader.domain.rubric import Rubric
 from essaygrader.errors import EssayGraderError, InternalError, NotFoundError
@@ -158,7 +170,10 @@ def stamp(value: datetime) -> str:
     return value.isoformat()
 
 
-def item_json(item: ItemRecord, warnings: list[str] | None = None) -> ItemOut:
+def item_json(
+    item: ItemRecord, warnings: list[str] | None = None, staff: StaffCounts | None = None
+) -> ItemOut:
+    staff = staff or StaffCounts()
     return {
         "course_id": item.course_id,
         "item_id": item.item_id,
@@ -172,7 +187,84 @@ def item_json(item: ItemRecord, warnings: list[str] | None = None) -> ItemOut:
         "created_at": stamp(item.created_at),
         "updated_at": stamp(item.updated_at),
         "warnings": warnings or [],
+        "review_policy": cast(ReviewPolicyName, item.review_policy),
+        "review_confidence_below": item.review_confidence_below,
+        "staff_graded": staff.graded,
+        "corrections_since_training": staff.since_training,
     }
+
+
+@dataclass(frozen=True)
+class StaffCounts:
+    """An item's staff grading: submissions with a staff assessment, and staff assessments
+    recorded since its newest training began."""
+
+    graded: int = 0
+    since_training: int = 0
+
+
+def staff_counts(
+    session: Session, items: Sequence[ItemRecord]
+) -> dict[tuple[str, str], StaffCounts]:
+    """:class:`StaffCounts` of each item, in two grouped queries."""
+    if not items:
+        return {}
+    keys = [(i.course_id, i.item_id) for i in items]
+    mine = or_(
+        *(and_(SubmissionRecord.course_id == c, SubmissionRecord.item_id == i) for c, i in keys)
+    )
+    staff = (
+        select(
+            SubmissionRecord.course_id,
+            SubmissionRecord.item_id,
+            AssessmentRecord.submission_uuid,
+            AssessmentRecord.scored_at,
+        )
+        .join(AssessmentRecord, AssessmentRecord.submission_uuid == SubmissionRecord.uuid)
+        .where(mine, AssessmentRecord.score_type == ASSESSMENT_TYPE_STAFF)
+    ).subquery()
+    last_training = (
+        select(
+            TrainingWorkflowRecord.course_id,
+            TrainingWorkflowRecord.item_id,
+            func.max(TrainingWorkflowRecord.created_at).label("at"),
+        )
+        .group_by(TrainingWorkflowRecord.course_id, TrainingWorkflowRecord.item_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            staff.c.course_id,
+            staff.c.item_id,
+            func.count(func.distinct(staff.c.submission_uuid)),
+            func.sum(
+                case(
+                    (
+                        or_(last_training.c.at.is_(None), staff.c.scored_at > last_training.c.at),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .outerjoin(
+            last_training,
+            and_(
+                last_training.c.course_id == staff.c.course_id,
+                last_training.c.item_id == staff.c.item_id,
+            ),
+        )
+        .group_by(staff.c.course_id, staff.c.item_id)
+    ).all()
+    return {(c, i): StaffCounts(int(g), int(n or 0)) for c, i, g, n in rows}
+
+
+def item_json_counted(
+    session: Session, item: ItemRecord, warnings: list[str] | None = None
+) -> ItemOut:
+    """An item in its JSON shape, with its staff grading counted."""
+    counts = staff_counts(session, [item]).get((item.course_id, item.item_id))
+    return item_json(item, warnings, counts)
 
 
 def training_workflow_json(workflow: TrainingWorkflowRecord) -> TrainingWorkflowOut:
@@ -194,6 +286,8 @@ def training_workflow_json(workflow: TrainingWorkflowRecord) -> TrainingWorkflow
         "last_error": workflow.last_error,
         "criteria_done": workflow.criteria_done,
         "criteria_total": workflow.criteria_total,
+        "examples_uploaded": workflow.uploaded_examples,
+        "examples_from_graded": workflow.graded_examples,
     }
 
 
@@ -261,14 +355,18 @@ def assessment_json(assessment: Assessment) -> AssessmentOut:
             }
             for part in assessment.parts
         ],
+        "feedback": dict(assessment.feedback),
+        "overall_feedback": assessment.overall_feedback,
+        "flags": [cast(FlagOut, dict(flag)) for flag in assessment.flags],
+        "review_status": cast(ReviewStatusName, assessment.review_status),
     }
 
 
-def assessment_of(record: AssessmentRecord, workflow_uuid: str) -> Assessment:
+def assessment_of(record: AssessmentRecord) -> Assessment:
     return Assessment(
         uuid=record.uuid,
         submission_uuid=record.submission_uuid,
-        grading_workflow_uuid=workflow_uuid,
+        grading_workflow_uuid=record.grading_workflow_uuid,
         classifier_set_uuid=record.classifier_set_uuid,
         scorer_id=record.scorer_id,
         scored_at=record.scored_at,
@@ -280,4 +378,68 @@ def assessment_of(record: AssessmentRecord, workflow_uuid: str) -> Assessment:
             for p in record.parts
         ),
         type=record.score_type,
+        feedback=dict(record.feedback or {}),
+        overall_feedback=record.overall_feedback or "",
+        flags=tuple(dict(f) for f in record.flags or ()),
+        review_status=record.review_status,
     )
+
+
+# The current assessment ---------------------------------------------------------------
+
+
+def newest_first(records: Iterable[AssessmentRecord]) -> list[AssessmentRecord]:
+    """Assessments from the newest to the oldest (the uuid breaks ties of one instant)."""
+    return sorted(records, key=lambda r: (r.scored_at, r.uuid), reverse=True)
+
+
+def current_assessment(records: Iterable[AssessmentRecord]) -> AssessmentRecord | None:
+    """The current assessment among a submission's assessments: the rule, in one place.
+
+    The newest staff assessment if there is one; else the newest AI assessment that is
+    released (at grading, or confirmed by staff); else None. An AI assessment held for
+    review is never current, so platforms never see it.
+    """
+    ordered = newest_first(records)
+    for record in ordered:
+        if record.score_type == ASSESSMENT_TYPE_STAFF:
+            return record
+    for record in ordered:
+        if ReviewStatus(record.review_status).visible:
+            return record
+    return None
+
+
+def submission_review_status(records: Iterable[AssessmentRecord]) -> SubmissionReviewName:
+    """A submission's review status, from its assessments.
+
+    ``pending`` while its newest AI assessment is held for review and no staff
+    assessment exists; ``released`` when it has a current assessment; else ``none``.
+    """
+    ordered = newest_first(records)
+    if not any(r.score_type == ASSESSMENT_TYPE_STAFF for r in ordered):
+        newest_ai = next((r for r in ordered if r.score_type == ASSESSMENT_TYPE_AI), None)
+        if newest_ai is not None and newest_ai.review_status == ReviewStatus.PENDING:
+            return "pending"
+    return "released" if current_assessment(ordered) is not None else "none"
+
+
+def assessments_of_submissions(
+    session: Session, submission_uuids: Iterable[str]
+) -> dict[str, list[AssessmentRecord]]:
+    """Every assessment of each submission named (newest first), in one query per 500."""
+    wanted = list(dict.fromkeys(submission_uuids))
+    found: dict[str, list[AssessmentRecord]] = {uuid: [] for uuid in wanted}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for record in session.scalars(
+            select(AssessmentRecord).where(AssessmentRecord.submission_uuid.in_(chunk))
+        ):
+            found[record.submission_uuid].append(record)
+    return {uuid: newest_first(records) for uuid, records in found.items()}
+
+
+def current_assessment_json(records: Iterable[AssessmentRecord]) -> AssessmentOut | None:
+    """The current assessment of a submission in its JSON shape, or None."""
+    record = current_assessment(records)
+    return assessment_json(assessment_of(record)) if record else None

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from essaygrader.api.base import (
     APIBase,
@@ -13,6 +14,7 @@ from essaygrader.api.base import (
 )
 from essaygrader.api.queue import enqueue_after_commit
 from essaygrader.api.records import (
+    assessments_of_submissions,
     classifier_set_json,
     current_classifier_set,
     find_item,
@@ -31,12 +33,16 @@ from essaygrader.contract import (
     TrainingWorkflowsPage,
 )
 from essaygrader.db.models import (
+    AssessmentRecord,
     ClassifierSetRecord,
+    SubmissionRecord,
     TrainingExampleRecord,
     TrainingWorkflowRecord,
     utcnow,
 )
+from essaygrader.domain.assessment import ASSESSMENT_TYPE_STAFF
 from essaygrader.domain.item import ItemKey
+from essaygrader.domain.rubric import Rubric
 from essaygrader.domain.training import (
     MAX_EXAMPLES,
     TrainingExample,
@@ -57,26 +63,39 @@ class TrainingAPI(APIBase):
         self,
         course_id: str,
         item_id: str,
-        examples: list[dict[str, Any]],
+        examples: list[dict[str, Any]] | None = None,
         *,
+        from_graded_submissions: bool = False,
         algorithm_id: str | None = None,
     ) -> TrainingStarted:
         """Store graded examples and schedule training of one classifier per criterion.
 
+        The training set is the examples given plus, with ``from_graded_submissions``,
+        the item's staff-graded submissions, each with the options of its newest staff
+        assessment. The workflow records how many of each it used, and its example rows
+        name the submissions.
+
         Args:
-            examples: ``[{"text": ..., "options_selected": {criterion: option}}]``.
+            examples: ``[{"text": ..., "options_selected": {criterion: option}}]``;
+                may be left out (or empty) with ``from_graded_submissions``.
+            from_graded_submissions: Also train on the staff-graded submissions.
             algorithm_id: Overrides the item's algorithm for this training.
 
         Returns:
-            ``{"training_workflow_uuid": ..., "algorithm_id": ..., "warnings": [...]}``.
+            ``{"training_workflow_uuid", "algorithm_id", "warnings", "examples_uploaded",
+            "examples_from_graded"}``.
 
         Raises:
             NotFoundError: ``item_not_found``; no such item.
             RequestError: ``training_invalid``; invalid examples, naming the example index and
-                field.
+                field; no staff-graded submission to train from.
             RequestError: ``unknown_algorithm``; the algorithm is not registered.
         """
         key = ItemKey.parse(course_id, item_id)
+        if not isinstance(from_graded_submissions, bool):
+            raise RequestError(
+                "must be true or false", field="from_graded_submissions", code="training_invalid"
+            )
         if algorithm_id is not None:
             self.algorithms.check(algorithm_id)
         with (
@@ -85,8 +104,22 @@ class TrainingAPI(APIBase):
         ):
             item = find_item(session, key)
             rubric = rubric_of(item.rubric)
-            parsed = parse_examples(examples, rubric, max_chars=self.settings.max_essay_chars)
-            warnings = check_trainable(
+            uploaded: list[TrainingExample] = []
+            if not from_graded_submissions or examples:
+                uploaded = parse_examples(examples, rubric, max_chars=self.settings.max_essay_chars)
+            graded: list[tuple[str, TrainingExample]] = []
+            warnings: list[str] = []
+            if from_graded_submissions:
+                graded, warnings = graded_examples(session, key, rubric)
+                if not graded:
+                    raise RequestError(
+                        f"no submission of item {key} has a staff assessment for its current "
+                        "rubric yet; grade some first",
+                        field="from_graded_submissions",
+                        code="training_invalid",
+                    )
+            parsed = uploaded + [example for _, example in graded]
+            warnings += check_trainable(
                 parsed,
                 rubric,
                 min_examples=self.settings.min_training_examples,
@@ -102,21 +135,31 @@ class TrainingAPI(APIBase):
                 algorithm_id=chosen,
                 scheduled_at=utcnow(),
                 criteria_total=len(rubric.scored_criteria),
+                uploaded_examples=len(uploaded),
+                graded_examples=len(graded),
             )
             session.add(workflow)
             session.flush()
+            sources = [None] * len(uploaded) + [submission for submission, _ in graded]
             session.add_all(
                 TrainingExampleRecord(
                     workflow_uuid=workflow.uuid,
                     position=i,
                     text=e.text,
                     options_selected=e.options_selected,
+                    submission_uuid=source,
                 )
-                for i, e in enumerate(parsed)
+                for i, (e, source) in enumerate(zip(parsed, sources, strict=True))
             )
             uuid = workflow.uuid
             enqueue_after_commit(session, self.task_queue, TaskType.TRAIN, [uuid])
-        return {"training_workflow_uuid": uuid, "algorithm_id": chosen, "warnings": warnings}
+        return {
+            "training_workflow_uuid": uuid,
+            "algorithm_id": chosen,
+            "warnings": warnings,
+            "examples_uploaded": len(uploaded),
+            "examples_from_graded": len(graded),
+        }
 
     def get_training_workflow(self, workflow_uuid: str) -> TrainingWorkflowOut:
         """A training workflow's status, attempts, error and progress.
@@ -279,6 +322,59 @@ class TrainingAPI(APIBase):
             except RequestError as exc:
                 errors.append(_error(None, exc))
         return _check_result(examples, errors, warnings)
+
+
+def graded_examples(
+    session: Session, key: ItemKey, rubric: Rubric
+) -> tuple[list[tuple[str, TrainingExample]], list[str]]:
+    """The item's staff-graded submissions as training examples, oldest submission first.
+
+    Each takes the options of the submission's newest staff assessment (its current
+    assessment). One whose options no longer fit the rubric (changed since) is left out,
+    with a warning.
+
+    Returns:
+        ``([(submission uuid, example)], warnings)``.
+    """
+    rows = session.execute(
+        select(SubmissionRecord.uuid, SubmissionRecord.text)
+        .where(
+            SubmissionRecord.course_id == key.course_id,
+            SubmissionRecord.item_id == key.item_id,
+            select(AssessmentRecord.uuid)
+            .where(
+                AssessmentRecord.submission_uuid == SubmissionRecord.uuid,
+                AssessmentRecord.score_type == ASSESSMENT_TYPE_STAFF,
+            )
+            .exists(),
+        )
+        .order_by(SubmissionRecord.id)
+    ).all()
+    texts = dict(rows)
+    assessments = assessments_of_submissions(session, texts)
+    examples: list[tuple[str, TrainingExample]] = []
+    unfit = 0
+    for uuid, text in texts.items():
+        staff = next(r for r in assessments[uuid] if r.score_type == ASSESSMENT_TYPE_STAFF)
+        options = {p.criterion: p.option for p in staff.parts}
+        fits = all(
+            c.name in options and c.option_named(options[c.name]) is not None
+            for c in rubric.scored_criteria
+        )
+        if not fits:
+            unfit += 1
+            continue
+        selected = {c.name: options[c.name] for c in rubric.scored_criteria}
+        examples.append((uuid, TrainingExample(text=text, options_selected=selected)))
+    warnings = (
+        [
+            f"{unfit} staff-graded submission(s) left out: graded on an earlier rubric whose "
+            "criteria or options differ; grade them again to use them"
+        ]
+        if unfit
+        else []
+    )
+    return examples, warnings
 
 
 def _error(index: int | None, exc: RequestError) -> ExampleError:

@@ -36,6 +36,20 @@ def items() -> None:
     type=float,
     help="Quality gate: refuse classifiers whose cross-validated QWK is below this.",
 )
+@click.option(
+    "--review-policy",
+    type=click.Choice(["none", "flagged", "all"]),
+    default="none",
+    show_default=True,
+    help="Which AI grades are held for staff review before release.",
+)
+@click.option(
+    "--review-confidence-below",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Under --review-policy flagged, hold grades with a criterion less sure than this.",
+)
 @click.pass_context
 def items_create(
     ctx: click.Context,
@@ -46,6 +60,8 @@ def items_create(
     algorithm_id: str | None,
     published: bool,
     min_qwk: float | None,
+    review_policy: str,
+    review_confidence_below: float,
 ) -> None:
     """Create an item from a rubric file."""
     rubric = _read_rubric(rubric_path)
@@ -58,6 +74,8 @@ def items_create(
         algorithm_id=algorithm_id,
         published=published,
         min_qwk=min_qwk,
+        review_policy=review_policy,
+        review_confidence_below=review_confidence_below,
     )
     scored = sum(1 for c in item["rubric"]["criteria"] if c["options"])
     click.echo(
@@ -75,6 +93,16 @@ def items_create(
 @click.option("--published/--unpublished", default=None)
 @click.option("--min-qwk", type=float, help="Quality gate for future training.")
 @click.option("--no-min-qwk", is_flag=True, help="Remove the quality gate.")
+@click.option(
+    "--review-policy",
+    type=click.Choice(["none", "flagged", "all"]),
+    help="Which AI grades are held for staff review before release.",
+)
+@click.option(
+    "--review-confidence-below",
+    type=click.FloatRange(0, 1),
+    help="Under --review-policy flagged, hold grades with a criterion less sure than this.",
+)
 @click.pass_context
 def items_update(
     ctx: click.Context,
@@ -86,6 +114,8 @@ def items_update(
     published: bool | None,
     min_qwk: float | None,
     no_min_qwk: bool,
+    review_policy: str | None,
+    review_confidence_below: float | None,
 ) -> None:
     """Change an item; options left out stay as they are."""
     changes: dict[str, Any] = {}
@@ -99,6 +129,10 @@ def items_update(
         changes["published"] = published
     if min_qwk is not None or no_min_qwk:
         changes["min_qwk"] = None if no_min_qwk else min_qwk
+    if review_policy is not None:
+        changes["review_policy"] = review_policy
+    if review_confidence_below is not None:
+        changes["review_confidence_below"] = review_confidence_below
     item = client_of(ctx).update_item(course_id, item_id, **changes)
     for warning in item["warnings"]:
         click.echo(f"warning: {warning}", err=True)

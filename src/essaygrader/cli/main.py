@@ -103,10 +103,14 @@ def init(ctx: click.Context) -> None:
 @click.option(
     "--examples",
     "examples_path",
-    required=True,
     type=click.Path(path_type=Path),
     help="CSV or JSONL: a text column and one column per scored criterion "
     "holding the selected option's name.",
+)
+@click.option(
+    "--from-graded",
+    is_flag=True,
+    help="Also train on the item's staff-graded submissions.",
 )
 @click.option("--algorithm", "algorithm_id", help="Algorithm id (default: the item's).")
 @click.option("--wait", is_flag=True, help="Block until training ends.")
@@ -115,25 +119,42 @@ def train(
     ctx: click.Context,
     course_id: str,
     item_id: str,
-    examples_path: Path,
+    examples_path: Path | None,
+    from_graded: bool,
     algorithm_id: str | None,
     wait: bool,
 ) -> None:
-    """Train one classifier per scored criterion from graded examples."""
+    """Train one classifier per scored criterion from graded examples, staff-graded
+    submissions (--from-graded), or both."""
+    if examples_path is None and not from_graded:
+        raise click.UsageError("give --examples FILE, --from-graded, or both")
     client = client_of(ctx)
-    rubric = client.get_item(course_id, item_id)["rubric"]
-    examples = read_examples(examples_path, rubric)
-    check_examples(client, course_id, item_id, examples_path, examples)
+    examples = None
+    if examples_path is not None:
+        rubric = client.get_item(course_id, item_id)["rubric"]
+        examples = read_examples(examples_path, rubric)
+        if not from_graded:
+            # Every bad row at once; with --from-graded the set is only whole in training.
+            check_examples(client, course_id, item_id, examples_path, examples)
     try:
         started = client.train_classifiers(
-            course_id, item_id, list(examples), algorithm_id=algorithm_id
+            course_id,
+            item_id,
+            None if examples is None else list(examples),
+            from_graded_submissions=from_graded,
+            algorithm_id=algorithm_id,
         )
     except EssayGraderError as exc:
+        if examples_path is None:
+            raise
         raise locate(exc, examples_path, examples) from exc
     for warning in started["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     uuid = started["training_workflow_uuid"]
-    click.echo(f"training workflow {uuid} ({started['algorithm_id']}, {len(examples)} examples)")
+    used = f"{started['examples_uploaded']} examples"
+    if from_graded:
+        used += f", {started['examples_from_graded']} staff-graded submissions"
+    click.echo(f"training workflow {uuid} ({started['algorithm_id']}, {used})")
     if not wait:
         return
     with worker_for(ctx, "training"):
@@ -235,7 +256,7 @@ def _shift(error: EssayGraderError, offset: int) -> EssayGraderError:
 def results(
     ctx: click.Context, course_id: str, item_id: str, output_format: str, output: TextIO
 ) -> None:
-    """Export every submission's status and latest assessment."""
+    """Export every submission's status and current assessment (source: ai or staff)."""
     client = client_of(ctx)
     rubric = client.get_item(course_id, item_id)["rubric"]
     criteria = [c["name"] for c in rubric["criteria"] if c["options"]]
@@ -247,6 +268,7 @@ def results(
         "status",
         "points_earned",
         "points_possible",
+        "source",
     ]
     columns += [f"{c}.{field}" for c in criteria for field in ("option", "points", "confidence")]
     writer = (
@@ -285,6 +307,7 @@ def _result_row(submission: SubmissionSummary) -> dict[str, Any]:
     if assessment:
         row["points_earned"] = assessment["points_earned"]
         row["points_possible"] = assessment["points_possible"]
+        row["source"] = submission["current_assessment_type"]
         for part in assessment["parts"]:
             row[f"{part['criterion']}.option"] = part["option"]
             row[f"{part['criterion']}.points"] = part["points"]
@@ -493,11 +516,13 @@ def demo(ctx: click.Context, examples_dir: Path | None, keep: bool) -> None:
 def _register_subcommands() -> None:
     from essaygrader.cli.bench import bench
     from essaygrader.cli.items import items
+    from essaygrader.cli.review import review
     from essaygrader.cli.serve import serve
     from essaygrader.cli.tokens import tokens
 
     cli.add_command(bench)
     cli.add_command(items)
+    cli.add_command(review)
     cli.add_command(serve)
     cli.add_command(tokens)
 

@@ -24,6 +24,7 @@ import httpx
 from essaygrader.contract import (
     UNSET,
     AssessmentOut,
+    AssessmentsList,
     ClassifierSetOut,
     ClassifierSetsPage,
     CoursesPage,
@@ -34,6 +35,7 @@ from essaygrader.contract import (
     ItemOut,
     ItemsPage,
     Rescheduled,
+    ReviewsPage,
     StatusOut,
     SubmissionOut,
     SubmissionsPage,
@@ -110,6 +112,8 @@ class HttpClient:
         algorithm_id: str | None = None,
         published: bool = False,
         min_qwk: float | None = None,
+        review_policy: str = "none",
+        review_confidence_below: float = 0.5,
     ) -> ItemOut:
         """Create an item; see :meth:`AIGradingAPI.create_item`."""
         course = _segment(course_id, "course_id", "item_invalid")
@@ -120,6 +124,8 @@ class HttpClient:
             "algorithm_id": algorithm_id,
             "published": published,
             "min_qwk": min_qwk,
+            "review_policy": review_policy,
+            "review_confidence_below": review_confidence_below,
         }
         return cast("ItemOut", self._object("POST", f"/courses/{course}/items", json=body))
 
@@ -133,6 +139,8 @@ class HttpClient:
         algorithm_id: str | None = UNSET,
         published: bool = UNSET,
         min_qwk: float | None = UNSET,
+        review_policy: str = UNSET,
+        review_confidence_below: float = UNSET,
     ) -> ItemOut:
         """Change an item; arguments left out stay as they are."""
         given = {
@@ -141,6 +149,8 @@ class HttpClient:
             "algorithm_id": algorithm_id,
             "published": published,
             "min_qwk": min_qwk,
+            "review_policy": review_policy,
+            "review_confidence_below": review_confidence_below,
         }
         body = {name: value for name, value in given.items() if value is not UNSET}
         return cast("ItemOut", self._object("PATCH", _item(course_id, item_id), json=body))
@@ -169,12 +179,18 @@ class HttpClient:
         self,
         course_id: str,
         item_id: str,
-        examples: list[dict[str, Any]],
+        examples: list[dict[str, Any]] | None = None,
         *,
+        from_graded_submissions: bool = False,
         algorithm_id: str | None = None,
     ) -> TrainingStarted:
-        """Store graded examples and schedule training."""
-        body = {"examples": examples, "algorithm_id": algorithm_id}
+        """Store graded examples (and/or train on staff-graded submissions) and schedule
+        training."""
+        body: dict[str, Any] = {"algorithm_id": algorithm_id}
+        if examples is not None or not from_graded_submissions:
+            body["examples"] = examples
+        if from_graded_submissions:
+            body["from_graded_submissions"] = True
         return cast(
             "TrainingStarted",
             self._object("POST", _item(course_id, item_id, "/training"), json=body),
@@ -274,14 +290,14 @@ class HttpClient:
         return cast("SubmissionOut", self._object("GET", _submission(submission_uuid)))
 
     def get_latest_assessment(self, submission_uuid: str) -> AssessmentOut | None:
-        """The newest AI assessment, or None while the submission is being graded."""
+        """The current assessment (newest staff, else newest released AI), or None."""
         return cast(
             "AssessmentOut | None",
             self._object_or_none("GET", _submission(submission_uuid, "/assessment")),
         )
 
     def get_assessment_scores_by_criteria(self, submission_uuid: str) -> dict[str, int]:
-        """``{criterion: points}`` of the newest AI assessment; empty while ungraded."""
+        """``{criterion: points}`` of the current assessment; empty without one."""
         return cast("dict[str, int]", self._object("GET", _submission(submission_uuid, "/scores")))
 
     def get_grading_workflow(self, workflow_uuid: str) -> GradingWorkflowOut:
@@ -325,6 +341,44 @@ class HttpClient:
         per criterion the examples per option and what is thin."""
         path = _item(course_id, item_id, "/grade-next")
         return cast("GradeNextOut", self._object("GET", path, params={"limit": limit}))
+
+    # Staff grading and review -------------------------------------------------------
+
+    def create_staff_assessment(
+        self,
+        submission_uuid: str,
+        options_selected: dict[str, str],
+        *,
+        feedback: dict[str, str] | None = None,
+        overall_feedback: str = "",
+    ) -> AssessmentOut:
+        """Record a staff assessment, scored by this token's name; it becomes current."""
+        body = {
+            "options_selected": options_selected,
+            "feedback": feedback or {},
+            "overall_feedback": overall_feedback,
+        }
+        path = _submission(submission_uuid, "/staff-assessment")
+        return cast("AssessmentOut", self._object("POST", path, json=body))
+
+    def list_assessments(self, submission_uuid: str) -> AssessmentsList:
+        """Every assessment of a submission, newest first, held ones included."""
+        path = _submission(submission_uuid, "/assessments")
+        return cast("AssessmentsList", self._object("GET", path))
+
+    def review_assessment(self, submission_uuid: str, action: str = "confirm") -> AssessmentOut:
+        """Confirm the AI assessment held for review, releasing it."""
+        path = _submission(submission_uuid, "/review")
+        return cast("AssessmentOut", self._object("POST", path, json={"action": action}))
+
+    def list_reviews(
+        self, course_id: str, item_id: str, *, offset: int = 0, limit: int = 100
+    ) -> ReviewsPage:
+        """An item's AI assessments held for review, oldest first."""
+        path = _item(course_id, item_id, "/review")
+        return cast(
+            "ReviewsPage", self._object("GET", path, params={"offset": offset, "limit": limit})
+        )
 
     # Rescheduling and the backlog ---------------------------------------------------
 

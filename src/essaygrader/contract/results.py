@@ -16,6 +16,7 @@ from typing_extensions import TypedDict
 __all__ = [
     "AssessmentOut",
     "AssessmentPartOut",
+    "AssessmentsList",
     "ClassifierOut",
     "ClassifierSetOut",
     "ClassifierSetsPage",
@@ -27,6 +28,7 @@ __all__ = [
     "CriterionQuality",
     "ExampleError",
     "ExamplesCheck",
+    "FlagOut",
     "GradeNextOut",
     "GradeNextSubmission",
     "GradingWorkflowOut",
@@ -39,9 +41,14 @@ __all__ = [
     "Page",
     "QualityMetrics",
     "Rescheduled",
+    "ReviewOut",
+    "ReviewPolicyName",
+    "ReviewStatusName",
+    "ReviewsPage",
     "RubricOut",
     "StatusOut",
     "SubmissionOut",
+    "SubmissionReviewName",
     "SubmissionSummary",
     "SubmissionsPage",
     "Submitted",
@@ -59,6 +66,17 @@ _open = with_config(ConfigDict(extra="allow"))
 
 WorkflowStatusName = Literal["waiting", "scheduled", "failed", "complete"]
 """A workflow's status (``essaygrader.domain.workflow.WorkflowStatus``)."""
+
+ReviewPolicyName = Literal["none", "flagged", "all"]
+"""Which AI assessments of an item are held for review
+(``essaygrader.domain.assessment.ReviewPolicy``)."""
+
+ReviewStatusName = Literal["released", "pending", "confirmed"]
+"""An assessment's review status (``essaygrader.domain.assessment.ReviewStatus``)."""
+
+SubmissionReviewName = Literal["none", "pending", "released"]
+"""A submission's review status: ``pending`` while its newest AI assessment is held and no
+staff assessment exists, ``released`` while it has a current assessment, else ``none``."""
 
 
 @_open
@@ -104,6 +122,21 @@ class ItemOut(TypedDict):
     created_at: str
     updated_at: str
     warnings: list[str]
+    review_policy: Annotated[
+        ReviewPolicyName,
+        Field(description="Which AI grades are held for staff review before release."),
+    ]
+    review_confidence_below: Annotated[
+        float,
+        Field(description="Under policy flagged, a criterion scored less surely is held."),
+    ]
+    staff_graded: Annotated[
+        int, Field(description="Submissions of the item with a staff assessment.")
+    ]
+    corrections_since_training: Annotated[
+        int,
+        Field(description="Staff assessments recorded since the item's newest training began."),
+    ]
 
 
 @_open
@@ -130,6 +163,10 @@ class TrainingStarted(TypedDict):
     training_workflow_uuid: str
     algorithm_id: str
     warnings: list[str]
+    examples_uploaded: int
+    examples_from_graded: Annotated[
+        int, Field(description="Examples taken from staff-graded submissions.")
+    ]
 
 
 @_open
@@ -167,6 +204,10 @@ class TrainingWorkflowOut(TypedDict):
     last_error: str | None
     criteria_done: int
     criteria_total: int
+    examples_uploaded: int
+    examples_from_graded: Annotated[
+        int, Field(description="Examples taken from staff-graded submissions.")
+    ]
 
 
 @_open
@@ -252,17 +293,41 @@ class AssessmentPartOut(TypedDict):
 
 
 @_open
+class FlagOut(TypedDict):
+    """An advisory flag on an AI assessment: a stable code and a message for people."""
+
+    code: str
+    message: str
+
+
+@_open
 class AssessmentOut(TypedDict):
     uuid: str
-    type: str
+    type: Annotated[str, Field(description="ai or staff.")]
     submission_uuid: str
-    grading_workflow_uuid: str
-    classifier_set_uuid: str
-    scorer_id: str
+    grading_workflow_uuid: Annotated[str | None, Field(description="Null for staff.")]
+    classifier_set_uuid: Annotated[str | None, Field(description="Null for staff.")]
+    scorer_id: Annotated[str, Field(description="The algorithm, or the staff member's token name.")]
     scored_at: str
     points_earned: int
     points_possible: int
-    parts: list[AssessmentPartOut]
+    parts: Annotated[
+        list[AssessmentPartOut],
+        Field(description="Scored criteria; a staff assessment's confidence is 1."),
+    ]
+    feedback: Annotated[
+        dict[str, str], Field(description="Feedback text by criterion (any criterion).")
+    ]
+    overall_feedback: str
+    flags: list[FlagOut]
+    review_status: ReviewStatusName
+
+
+@_open
+class AssessmentsList(TypedDict):
+    assessments: Annotated[
+        list[AssessmentOut], Field(description="Every assessment, newest first.")
+    ]
 
 
 @_open
@@ -295,7 +360,15 @@ class SubmissionOut(TypedDict):
     text: str
     created_at: str
     grading_workflow: GradingWorkflowOut | None
-    assessment: AssessmentOut | None
+    assessment: Annotated[
+        AssessmentOut | None,
+        Field(
+            description="The current assessment: the newest staff one, else the newest "
+            "released AI one."
+        ),
+    ]
+    review_status: SubmissionReviewName
+    current_assessment_type: Literal["ai", "staff"] | None
 
 
 @_open
@@ -307,6 +380,8 @@ class SubmissionSummary(TypedDict):
     status: WorkflowStatusName
     grading_workflow_uuid: str
     assessment: AssessmentOut | None
+    review_status: SubmissionReviewName
+    current_assessment_type: Literal["ai", "staff"] | None
 
 
 @_open
@@ -351,6 +426,24 @@ class GradeNextOut(TypedDict):
     classifier_set_uuid: str | None
     ungraded: Annotated[int, Field(description="Submissions not yet graded by staff.")]
     coverage: list[CriterionCoverage]
+
+
+@_open
+class ReviewOut(TypedDict):
+    """An AI assessment held for review."""
+
+    submission_uuid: str
+    assessment_uuid: str
+    flags: list[FlagOut]
+    lowest_confidence: float | None
+    points_earned: int
+    points_possible: int
+    scored_at: str
+
+
+@_open
+class ReviewsPage(Page):
+    reviews: Annotated[list[ReviewOut], Field(description="Oldest held first.")]
 
 
 # Rescheduling and the backlog --------------------------------------------------------

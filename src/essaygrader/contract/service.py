@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from essaygrader.contract.results import (
     AssessmentOut,
+    AssessmentsList,
     ClassifierSetOut,
     ClassifierSetsPage,
     CoursesPage,
@@ -23,6 +24,7 @@ from essaygrader.contract.results import (
     ItemOut,
     ItemsPage,
     Rescheduled,
+    ReviewsPage,
     StatusOut,
     SubmissionOut,
     SubmissionsPage,
@@ -57,6 +59,8 @@ class GradingService(Protocol):
         algorithm_id: str | None = None,
         published: bool = False,
         min_qwk: float | None = None,
+        review_policy: str = "none",
+        review_confidence_below: float = 0.5,
     ) -> ItemOut:
         """Create an item: a question of a course, with its rubric."""
         ...
@@ -71,6 +75,8 @@ class GradingService(Protocol):
         algorithm_id: str | None = UNSET,
         published: bool = UNSET,
         min_qwk: float | None = UNSET,
+        review_policy: str = UNSET,
+        review_confidence_below: float = UNSET,
     ) -> ItemOut:
         """Change an item; arguments left out stay as they are."""
         ...
@@ -95,11 +101,13 @@ class GradingService(Protocol):
         self,
         course_id: str,
         item_id: str,
-        examples: list[dict[str, Any]],
+        examples: list[dict[str, Any]] | None = None,
         *,
+        from_graded_submissions: bool = False,
         algorithm_id: str | None = None,
     ) -> TrainingStarted:
-        """Store graded examples and schedule training of one classifier per criterion."""
+        """Store graded examples (uploaded, and/or the item's staff-graded submissions) and
+        schedule training of one classifier per criterion."""
         ...
 
     def check_training_examples(
@@ -164,11 +172,11 @@ class GradingService(Protocol):
         ...
 
     def get_latest_assessment(self, submission_uuid: str) -> AssessmentOut | None:
-        """The newest assessment, or None while the submission is being graded."""
+        """The current assessment (newest staff, else newest released AI), or None."""
         ...
 
     def get_assessment_scores_by_criteria(self, submission_uuid: str) -> dict[str, int]:
-        """``{criterion: points}`` of the newest assessment; empty while ungraded."""
+        """``{criterion: points}`` of the current assessment; empty without one."""
         ...
 
     def get_grading_workflow(self, workflow_uuid: str) -> GradingWorkflowOut:
@@ -201,6 +209,33 @@ class GradingService(Protocol):
     def grade_next(self, course_id: str, item_id: str, *, limit: int = 10) -> GradeNextOut:
         """Submissions not yet graded by staff whose grades would teach the model most, and
         per criterion the examples per option and what is thin."""
+        ...
+
+    # Staff grading and review
+
+    def create_staff_assessment(
+        self,
+        submission_uuid: str,
+        options_selected: dict[str, str],
+        *,
+        feedback: dict[str, str] | None = None,
+        overall_feedback: str = "",
+    ) -> AssessmentOut:
+        """Record a staff assessment of a submission; it becomes the current one."""
+        ...
+
+    def list_assessments(self, submission_uuid: str) -> AssessmentsList:
+        """Every assessment of a submission, newest first, held ones included."""
+        ...
+
+    def review_assessment(self, submission_uuid: str, action: str = "confirm") -> AssessmentOut:
+        """Confirm the AI assessment held for review, releasing it."""
+        ...
+
+    def list_reviews(
+        self, course_id: str, item_id: str, *, offset: int = 0, limit: int = 100
+    ) -> ReviewsPage:
+        """An item's AI assessments held for review, oldest first."""
         ...
 
     # Rescheduling and the backlog

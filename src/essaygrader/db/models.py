@@ -93,6 +93,9 @@ class ItemRecord(Base):
     algorithm_id: Mapped[str | None] = mapped_column(String(100))
     published: Mapped[bool] = mapped_column(Boolean, default=False)
     min_qwk: Mapped[float | None] = mapped_column(Float)
+    # Which AI assessments are held for staff review: none, flagged or all.
+    review_policy: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
+    review_confidence_below: Mapped[float] = mapped_column(Float, default=0.5, server_default="0.5")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -147,6 +150,9 @@ class TrainingWorkflowRecord(WorkflowColumns, Base):
     classifier_set_uuid: Mapped[str | None] = mapped_column(String(36))
     criteria_done: Mapped[int] = mapped_column(default=0)
     criteria_total: Mapped[int] = mapped_column(default=0)
+    # What the training used: examples uploaded, and staff-graded submissions.
+    uploaded_examples: Mapped[int] = mapped_column(default=0, server_default="0")
+    graded_examples: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class TrainingExampleRecord(Base):
@@ -160,6 +166,8 @@ class TrainingExampleRecord(Base):
     position: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
     options_selected: Mapped[dict[str, Any]]
+    # Set when the example is a staff-graded submission rather than an uploaded essay.
+    submission_uuid: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -232,19 +240,36 @@ class GradingWorkflowRecord(WorkflowColumns, Base):
 
 
 class AssessmentRecord(Base):
+    """An AI assessment (with its grading workflow and classifier set) or a staff one
+    (with neither). Immutable but for ``review_status``: a held AI assessment is
+    confirmed once."""
+
     __tablename__ = "assessments"
 
     uuid: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     submission_uuid: Mapped[str] = mapped_column(ForeignKey("submissions.uuid"), index=True)
-    # One assessment per workflow: the database itself refuses a second one.
-    grading_workflow_uuid: Mapped[str] = mapped_column(
+    # One assessment per workflow: the database itself refuses a second one. Staff
+    # assessments have none (NULLs never collide).
+    grading_workflow_uuid: Mapped[str | None] = mapped_column(
         ForeignKey("grading_workflows.uuid"), unique=True
     )
-    classifier_set_uuid: Mapped[str] = mapped_column(ForeignKey("classifier_sets.uuid"))
+    classifier_set_uuid: Mapped[str | None] = mapped_column(ForeignKey("classifier_sets.uuid"))
     score_type: Mapped[str] = mapped_column(String(10))
     scorer_id: Mapped[str] = mapped_column(String(100))
     points_possible: Mapped[int]
     scored_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # {criterion: text}, for any criterion (feedback-only ones too), and a comment.
+    feedback: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )
+    overall_feedback: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Advisory flags computed at grading: [{"code", "message"}].
+    flags: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    review_status: Mapped[str] = mapped_column(
+        String(20), default="released", server_default="released"
+    )
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None]
 
     parts: Mapped[list[AssessmentPartRecord]] = relationship(
         lazy="selectin", order_by="AssessmentPartRecord.id"

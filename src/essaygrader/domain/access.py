@@ -1,10 +1,10 @@
 """Who may call the service: roles, the courses a token is scoped to, and what each allows.
 
 A token has one role. ``admin`` may do everything; ``staff`` manage items, training,
-results and rescheduling of their courses; ``platform`` submit essays and read their
-assessments in their courses; ``worker`` may do nothing over the network (workers talk to
-the database and the broker directly). Staff and platform tokens name at least one course,
-admin and worker tokens none.
+results, staff grading and review, and rescheduling of their courses; ``platform``
+submit essays and read their current assessments in their courses; ``worker`` may do
+nothing over the network (workers talk to the database and the broker directly). Staff
+and platform tokens name at least one course, admin and worker tokens none.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Permission(StrEnum):
     SUBMIT = "submit essays"
     READ_ASSESSMENTS = "read submissions and assessments"
     READ_RESULTS = "list submissions and results"
+    GRADE = "grade submissions, review AI grades and read assessment histories"
     RESCHEDULE = "reschedule unfinished work"
     READ_BACKLOG = "read the backlog"
     READ_METRICS = "read service metrics"

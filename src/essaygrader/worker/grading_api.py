@@ -10,12 +10,12 @@ its error, and one completed meanwhile (by a duplicate task) keeps its first ass
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, and_, insert, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from essaygrader.algorithms.base import CriterionClassifier
@@ -29,6 +29,7 @@ from essaygrader.db.models import (
     AssessmentPartRecord,
     AssessmentRecord,
     GradingWorkflowRecord,
+    ItemRecord,
     SubmissionRecord,
     new_uuid,
     utcnow,
@@ -40,7 +41,12 @@ from essaygrader.db.workflows import (
     is_open,
     out_of_attempts,
 )
-from essaygrader.domain.assessment import ASSESSMENT_TYPE_AI
+from essaygrader.domain.assessment import (
+    ASSESSMENT_TYPE_AI,
+    DEFAULT_REVIEW_CONFIDENCE_BELOW,
+    ReviewPolicy,
+    review_status_at_grading,
+)
 from essaygrader.errors import InternalError, RequestError
 from essaygrader.worker.classifier_sets import KnownSet, known_sets
 from essaygrader.worker.maintenance import MAX_ERROR_CHARS, WorkerMaintenanceAPI
@@ -194,6 +200,7 @@ class GradingWorkerAPI(WorkerMaintenanceAPI):
                 w.uuid: w for w in session.scalars(_locked([r.workflow_uuid for r in results]))
             }
             sets = known_sets(session, {r.classifier_set_uuid for r in results})
+            policies = _review_policies(session, workflows.values())
             recorded: dict[str, str | None] = {}
             assessments: list[dict[str, Any]] = []
             parts: list[dict[str, Any]] = []
@@ -212,6 +219,14 @@ class GradingWorkerAPI(WorkerMaintenanceAPI):
                         assessment, its_parts = _assessment_rows(
                             workflow, sets.get(result.classifier_set_uuid), result, now
                         )
+                        assessment["review_status"] = review_status_at_grading(
+                            *policies.get(
+                                (workflow.course_id, workflow.item_id),
+                                (ReviewPolicy.NONE.value, DEFAULT_REVIEW_CONFIDENCE_BELOW),
+                            ),
+                            assessment["flags"],
+                            [part["confidence"] for part in its_parts],
+                        ).value
                     except RequestError as exc:
                         error = f"{exc.code}: {exc}"
                 if error is not None:
@@ -242,6 +257,24 @@ class GradingWorkerAPI(WorkerMaintenanceAPI):
             self.database.transaction(read_only=True) as session,
         ):
             return find_grading_workflow(session, workflow_uuid).completed_at is not None
+
+
+def _review_policies(
+    session: Session, workflows: Iterable[GradingWorkflowRecord]
+) -> dict[tuple[str, str], tuple[str, float]]:
+    """The review policy and confidence threshold of each item the workflows grade."""
+    keys = {(w.course_id, w.item_id) for w in workflows}
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(
+            ItemRecord.course_id,
+            ItemRecord.item_id,
+            ItemRecord.review_policy,
+            ItemRecord.review_confidence_below,
+        ).where(or_(*(and_(ItemRecord.course_id == c, ItemRecord.item_id == i) for c, i in keys)))
+    ).all()
+    return {(c, i): (policy, below) for c, i, policy, below in rows}
 
 
 def _describe(uuids: list[str]) -> str:
@@ -289,6 +322,9 @@ def _assessment_rows(
         "scorer_id": known.spec.algorithm_id,
         "points_possible": rubric.points_possible,
         "scored_at": now,
+        "feedback": {},
+        "overall_feedback": "",
+        "flags": [_flag(flag) for flag in result.flags],
     }
     parts = []
     for criterion in rubric.scored_criteria:
@@ -317,3 +353,17 @@ def _assessment_rows(
             }
         )
     return assessment, parts
+
+
+def _flag(flag: dict[str, str]) -> dict[str, str]:
+    """A flag as stored: its code and message, as strings.
+
+    Raises:
+        RequestError: ``grading_invalid``; a flag without a code.
+    """
+    code = flag.get("code") if isinstance(flag, dict) else None
+    if not isinstance(code, str) or not code:
+        raise RequestError(
+            f"every flag needs a code, got {flag!r}", field="flags", code="grading_invalid"
+        )
+    return {"code": code, "message": str(flag.get("message", ""))}

@@ -95,12 +95,16 @@ class GradingResult:
         classifier_set_uuid: The set that scored it.
         scores: Every scored criterion's score; None when scoring failed.
         error: Why scoring failed; None when it succeeded.
+        flags: Advisory flags on the essay, ``{"code", "message"}`` each; kept with the
+            assessment, and under the item's review policy ``flagged`` they hold it for
+            review.
     """
 
     workflow_uuid: str
     classifier_set_uuid: str
     scores: dict[str, CriterionScore] | None = None
     error: str | None = None
+    flags: tuple[dict[str, str], ...] = ()
 
 
 # Training ------------------------------------------------------------------------------

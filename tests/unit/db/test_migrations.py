@@ -10,6 +10,7 @@ from sqlalchemy import inspect
 
 from essaygrader.db.models import Base
 from essaygrader.db.session import MIGRATIONS, Database
+from tests.factories import RUBRIC, essay
 
 
 def test_models_and_migrations_agree(database_url):
@@ -74,3 +75,24 @@ def test_the_token_table_migrates_down_and_up(database_url):
         assert "api_tokens" in inspect(database.engine).get_table_names()
     finally:
         database.dispose()
+
+
+def test_staff_assessments_migrate_down_and_up(runtime, api):
+    api.create_item("course-a", "item-1", RUBRIC, review_policy="all")
+    uuid = api.submit("course-a", "item-1", "s1", essay(30))["submission_uuid"]
+    api.create_staff_assessment(uuid, {"ideas": "good", "conventions": "few errors"})
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with runtime.database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+    columns = {c["name"] for c in inspect(runtime.database.engine).get_columns("assessments")}
+    assert "review_status" not in columns
+    with runtime.database.engine.begin() as connection:
+        # A staff assessment cannot exist before 0004: downgrading removes it, not the essay.
+        assert connection.exec_driver_sql("SELECT count(*) FROM assessments").scalar() == 0
+        assert connection.exec_driver_sql("SELECT count(*) FROM submissions").scalar() == 1
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    assert api.get_item("course-a", "item-1")["review_policy"] == "none"
+    assert api.get_submission(uuid)["review_status"] == "none"

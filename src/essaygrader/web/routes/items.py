@@ -56,6 +56,8 @@ def create_item(course: CourseItemManager, body: ItemCreate, api: APIDep) -> Ite
         algorithm_id=body.algorithm_id,
         published=body.published,
         min_qwk=body.min_qwk,
+        review_policy=body.review_policy,
+        review_confidence_below=body.review_confidence_below,
     )
 
 

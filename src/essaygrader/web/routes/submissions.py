@@ -89,19 +89,21 @@ def _submission(principal: Principal, api: APIDep, submission_uuid: str) -> Subm
     "/submissions/{submission_uuid}", response_model=SubmissionOut, summary="Get a submission"
 )
 def get_submission(principal: AssessmentReader, submission_uuid: str, api: APIDep) -> SubmissionOut:
-    """A submission, its grading workflow and its latest assessment (null until graded)."""
+    """A submission, its grading workflow, its current assessment (null until graded or
+    while held for review) and its review status."""
     return _submission(principal, api, submission_uuid)
 
 
 @router.get(
     "/submissions/{submission_uuid}/assessment",
     response_model=AssessmentOut | None,
-    summary="The latest assessment",
+    summary="The current assessment",
 )
 def get_latest_assessment(
     principal: AssessmentReader, submission_uuid: str, api: APIDep
 ) -> AssessmentOut | None:
-    """The submission's newest AI assessment; null while it is being graded."""
+    """The submission's current assessment, with its ``type``: the newest staff assessment,
+    else the newest released AI one; null while ungraded or held for review."""
     return _submission(principal, api, submission_uuid)["assessment"]
 
 
@@ -113,6 +115,6 @@ def get_latest_assessment(
 def get_assessment_scores_by_criteria(
     principal: AssessmentReader, submission_uuid: str, api: APIDep
 ) -> dict[str, int]:
-    """``{criterion: points}`` of the newest assessment; empty while ungraded."""
+    """``{criterion: points}`` of the current assessment; empty without one."""
     _submission(principal, api, submission_uuid)
     return api.get_assessment_scores_by_criteria(submission_uuid)

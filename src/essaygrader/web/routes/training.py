@@ -30,11 +30,15 @@ ITEM = "/courses/{course_id}/items/{item_id}"
     summary="Train the item's classifiers",
 )
 def train_classifiers(item: ItemTrainer, body: TrainingRequest, api: APIDep) -> TrainingStarted:
-    """Store graded examples and schedule training of one classifier per scored criterion."""
+    """Store graded examples and schedule training of one classifier per scored criterion.
+
+    With ``from_graded_submissions``, the item's staff-graded submissions are examples too.
+    """
     return api.train_classifiers(
         item.course_id,
         item.item_id,
         [example.model_dump() for example in body.examples],
+        from_graded_submissions=body.from_graded_submissions,
         algorithm_id=body.algorithm_id,
     )
 

@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from essaygrader.api.items import MAX_PROMPT_CHARS
+from essaygrader.contract import ReviewPolicyName
 from essaygrader.domain.rubric import (
     MAX_CRITERIA,
     MAX_NAME_CHARS,
@@ -51,6 +52,12 @@ class ItemCreate(RequestModel):
         le=1.0,
         description="Training fails its quality gate below this cross-validated QWK.",
     )
+    review_policy: ReviewPolicyName = Field(
+        default="none",
+        description="Which AI grades are held for staff review: none, flagged (an advisory "
+        "flag, or a criterion below review_confidence_below) or all.",
+    )
+    review_confidence_below: float = Field(default=0.5, ge=0.0, le=1.0)
 
 
 class ItemUpdate(RequestModel):
@@ -61,3 +68,5 @@ class ItemUpdate(RequestModel):
     algorithm_id: str | None = None
     published: bool | SkipJsonSchema[None] = None
     min_qwk: float | None = Field(default=None, ge=-1.0, le=1.0)
+    review_policy: ReviewPolicyName | SkipJsonSchema[None] = None
+    review_confidence_below: float | SkipJsonSchema[None] = Field(default=None, ge=0.0, le=1.0)

@@ -21,7 +21,16 @@ class ExampleIn(RequestModel):
 
 
 class TrainingRequest(RequestModel):
-    examples: list[ExampleIn] = Field(min_length=1, max_length=MAX_EXAMPLES)
+    examples: list[ExampleIn] = Field(
+        default_factory=list,
+        max_length=MAX_EXAMPLES,
+        description="Graded examples; may be left out with from_graded_submissions.",
+    )
+    from_graded_submissions: bool = Field(
+        default=False,
+        description="Also train on the item's staff-graded submissions (each with the "
+        "options of its newest staff assessment).",
+    )
     algorithm_id: str | None = Field(
         default=None, description="Overrides the item's algorithm for this training."
     )
