@@ -4,7 +4,8 @@ The token goes into an HttpOnly, SameSite=Strict cookie scoped to the dashboard,
 checked against the database on every request, so revoking it signs its holder out at
 once and the server keeps no session state. Form posts must come from the dashboard's
 own origin: SameSite keeps the cookie off other sites' requests, and the Origin check
-refuses them even from browsers that ignore SameSite.
+refuses them even from browsers that ignore SameSite, and refuses posts that name no
+origin at all.
 """
 
 from __future__ import annotations
@@ -47,13 +48,24 @@ UserDep = Annotated[Principal, Depends(dashboard_user)]
 
 
 def same_origin(request: Request) -> None:
-    """Refuse a form post sent from another site.
+    """Refuse a form post that does not show it comes from the dashboard's own origin.
+
+    Browsers send ``Origin`` with every POST (and ``Referer`` unless told not to), so a
+    post carrying neither did not come from a dashboard page: it is refused like one from
+    another site, rather than left to SameSite alone.
 
     Raises:
-        ForbiddenError: ``forbidden``; the Origin (or Referer) names another host.
+        ForbiddenError: ``forbidden``; the Origin (or Referer) names another host, or
+            neither is sent.
     """
     source = request.headers.get("origin") or request.headers.get("referer")
-    if source and urlsplit(source).netloc != request.headers.get("host"):
+    if not source:
+        raise ForbiddenError(
+            "form posts must say where they come from (Origin or Referer); post the form "
+            "from the dashboard's own pages",
+            code="forbidden",
+        )
+    if urlsplit(source).netloc != request.headers.get("host"):
         raise ForbiddenError("form posts from other sites are refused", code="forbidden")
 
 
