@@ -88,6 +88,12 @@ class Settings:
             workflows (or more) are scheduled and unfinished.
         dashboard_test_algorithms: Offer algorithms made for tests (``fake``) in the
             dashboard's list; they stay usable through the API and command line.
+        api_auth_failure_limit: Wrong API tokens a client address may send in a burst
+            before it gets 429 (0 turns the limit off); counted per server process.
+        sign_in_failure_limit: Failed dashboard sign-ins (and wrong session cookies) a
+            client address may make in a burst before it gets 429 (0: off).
+        auth_failure_window_seconds: The time over which those limits drain: a client
+            at the limit may try again once every window / limit seconds.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -124,6 +130,9 @@ class Settings:
     http_max_body_bytes: int = 20_000_000
     backlog_alert_threshold: int = 500
     dashboard_test_algorithms: bool = False
+    api_auth_failure_limit: int = 30
+    sign_in_failure_limit: int = 10
+    auth_failure_window_seconds: float = 60.0
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -192,6 +201,15 @@ class Settings:
                 raise InternalError(
                     "must not be negative (0 turns it off)", field=name, code="configuration_error"
                 )
+        for name in ("api_auth_failure_limit", "sign_in_failure_limit"):
+            if getattr(self, name) < 0:
+                raise InternalError(
+                    "must not be negative (0 turns it off)", field=name, code="configuration_error"
+                )
+        if self.auth_failure_window_seconds <= 0:
+            raise InternalError(
+                "must be positive", field="auth_failure_window_seconds", code="configuration_error"
+            )
         if self.database_max_overflow < 0:
             raise InternalError(
                 "must not be negative", field="database_max_overflow", code="configuration_error"

@@ -15,6 +15,7 @@ from essaygrader.web.docs import install_docs
 from essaygrader.web.errors import install_error_handlers
 from essaygrader.web.limits import BodySizeLimit
 from essaygrader.web.metrics import HttpMetrics, HttpMetricsMiddleware
+from essaygrader.web.rate_limit import FailureLimiter
 from essaygrader.web.routes import backlog, items, operations, submissions, training, workflows
 from essaygrader.web.schemas.common import ErrorBody
 
@@ -31,6 +32,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         409: "Conflicts with the current state.",
         413: "Request body too large.",
         422: "An invalid field, named in the error.",
+        429: "Too many wrong tokens from this address lately; wait `Retry-After` seconds.",
         500: "Failed on our side.",
     }.items()
 }
@@ -72,6 +74,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = served
     app.state.http_metrics = HttpMetrics()
+    settings = served.settings
+    # In this process's memory: each server process counts failures for itself.
+    app.state.api_auth_limiter = FailureLimiter(
+        settings.api_auth_failure_limit, settings.auth_failure_window_seconds
+    )
+    app.state.sign_in_limiter = FailureLimiter(
+        settings.sign_in_failure_limit, settings.auth_failure_window_seconds
+    )
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)

@@ -35,6 +35,7 @@ STATUS_OF_CODE: dict[str, int] = {
     "unauthenticated": 401,
     "malformed_request": 400,
     "payload_too_large": 413,
+    "rate_limited": 429,
 }
 STATUS_OF_KIND: tuple[tuple[type[EssayGraderError], int], ...] = (
     (ForbiddenError, 403),
@@ -80,6 +81,8 @@ def error_response(
     headers = dict(headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
+    if status == 429:
+        headers.setdefault("Retry-After", str(error.details.get("retry_after", 1)))
     error_page: ErrorPage | None = getattr(request.app.state, "error_page", None)
     if error_page is not None and request.url.path.startswith("/dashboard"):
         response = error_page(request, error, status)
