@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path
 
-from essaygrader.domain.access import Permission, Principal
+from essaygrader.contract import GradingWorkflowOut, TrainingWorkflowOut
+from essaygrader.domain.access import Permission, Principal, Role
+from essaygrader.domain.redaction import without_server_details
 from essaygrader.errors import EssayGraderError, ForbiddenError
 from essaygrader.web.deps import PrincipalDep
+
+Workflow = TypeVar("Workflow", GradingWorkflowOut, TrainingWorkflowOut)
 
 CoursePath = Annotated[str, Path(description="The course's id.")]
 ItemPath = Annotated[str, Path(description="The item's id, unique in its course.")]
@@ -59,6 +63,23 @@ def hide_foreign(principal: Principal, course_id: str, not_found: EssayGraderErr
     """Raise ``not_found``, the error of a missing record, for another course's record."""
     if not principal.covers(course_id):
         raise not_found
+
+
+def shown_error(principal: Principal, error: str | None) -> str | None:
+    """A workflow's error as ``principal`` may read it.
+
+    Admins run the service and see it whole; staff and platform tokens see it without
+    file paths, URLs and addresses (the worker's log keeps the full text).
+    """
+    if error is None or principal.role is Role.ADMIN:
+        return error
+    return without_server_details(error)
+
+
+def shown_workflow(principal: Principal, workflow: Workflow) -> Workflow:
+    """``workflow`` with its ``last_error`` as ``principal`` may read it."""
+    workflow["last_error"] = shown_error(principal, workflow["last_error"])
+    return workflow
 
 
 def allowed(permission: Permission) -> Callable[[Principal], Principal]:

@@ -10,7 +10,13 @@ from essaygrader.contract import AssessmentOut, SubmissionOut, SubmissionsPage, 
 from essaygrader.contract import WorkflowStatusName as WorkflowStatus
 from essaygrader.domain.access import Principal
 from essaygrader.errors import NotFoundError
-from essaygrader.web.access import AssessmentReader, ItemSubmitter, ResultsReader, hide_foreign
+from essaygrader.web.access import (
+    AssessmentReader,
+    ItemSubmitter,
+    ResultsReader,
+    hide_foreign,
+    shown_workflow,
+)
 from essaygrader.web.deps import APIDep
 from essaygrader.web.schemas.common import Limit, Offset
 from essaygrader.web.schemas.grading import SubmissionBatch, SubmissionIn
@@ -82,6 +88,8 @@ def _submission(principal: Principal, api: APIDep, submission_uuid: str) -> Subm
             code="submission_not_found",
         ),
     )
+    if submission["grading_workflow"] is not None:
+        shown_workflow(principal, submission["grading_workflow"])
     return submission
 
 

@@ -13,7 +13,13 @@ from essaygrader.contract import (
     TrainingWorkflowsPage,
 )
 from essaygrader.errors import NotFoundError
-from essaygrader.web.access import ItemTrainer, TrainingReader, TrainingWorkflowReader, hide_foreign
+from essaygrader.web.access import (
+    ItemTrainer,
+    TrainingReader,
+    TrainingWorkflowReader,
+    hide_foreign,
+    shown_workflow,
+)
 from essaygrader.web.deps import APIDep
 from essaygrader.web.schemas.common import Limit, Offset
 from essaygrader.web.schemas.training import ExamplesCheckRequest, TrainingRequest
@@ -54,7 +60,10 @@ def list_training_workflows(
     item: TrainingReader, api: APIDep, offset: Offset = 0, limit: Limit = 100
 ) -> TrainingWorkflowsPage:
     """The item's training workflows, newest first."""
-    return api.list_training_workflows(item.course_id, item.item_id, offset=offset, limit=limit)
+    page = api.list_training_workflows(item.course_id, item.item_id, offset=offset, limit=limit)
+    for workflow in page["training_workflows"]:
+        shown_workflow(item.principal, workflow)
+    return page
 
 
 @router.get(
@@ -76,7 +85,7 @@ def get_training_workflow(
             code="training_workflow_not_found",
         ),
     )
-    return workflow
+    return shown_workflow(principal, workflow)
 
 
 @router.get(
