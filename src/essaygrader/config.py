@@ -94,6 +94,8 @@ class Settings:
             client address may make in a burst before it gets 429 (0: off).
         auth_failure_window_seconds: The time over which those limits drain: a client
             at the limit may try again once every window / limit seconds.
+        idempotency_key_hours: How long an ``Idempotency-Key`` and its response are kept
+            (24 at least): a retry within it is answered the first response.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -133,6 +135,7 @@ class Settings:
     api_auth_failure_limit: int = 30
     sign_in_failure_limit: int = 10
     auth_failure_window_seconds: float = 60.0
+    idempotency_key_hours: int = 24
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -206,6 +209,12 @@ class Settings:
                 raise InternalError(
                     "must not be negative (0 turns it off)", field=name, code="configuration_error"
                 )
+        if self.idempotency_key_hours < 24:
+            raise InternalError(
+                "must be at least 24: clients retry within a day",
+                field="idempotency_key_hours",
+                code="configuration_error",
+            )
         if self.auth_failure_window_seconds <= 0:
             raise InternalError(
                 "must be positive", field="auth_failure_window_seconds", code="configuration_error"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 
@@ -11,6 +11,7 @@ from essaygrader.api.base import (
     APIBase,
     page,
 )
+from essaygrader.api.idempotency import Idempotency
 from essaygrader.api.records import (
     classifier_set_json,
     current_classifier_set,
@@ -59,12 +60,18 @@ class TrainingAPI(APIBase):
         examples: list[dict[str, Any]],
         *,
         algorithm_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotency_owner: str = "",
     ) -> TrainingStarted:
         """Store graded examples and schedule training of one classifier per criterion.
 
         Args:
             examples: ``[{"text": ..., "options_selected": {criterion: option}}]``.
             algorithm_id: Overrides the item's algorithm for this training.
+            idempotency_key: Makes a retry safe: a second call with the same key returns
+                the first one's result and starts nothing (see
+                :mod:`essaygrader.api.idempotency`).
+            idempotency_owner: Whose key it is (the HTTP layer passes the token's id).
 
         Returns:
             ``{"training_workflow_uuid": ..., "algorithm_id": ..., "warnings": [...]}``.
@@ -74,14 +81,28 @@ class TrainingAPI(APIBase):
             RequestError: ``training_invalid``; invalid examples, naming the example index and
                 field.
             RequestError: ``unknown_algorithm``; the algorithm is not registered.
+            RequestError: ``idempotency_key_reused``; the key came with another request.
         """
         key = ItemKey.parse(course_id, item_id)
         if algorithm_id is not None:
             self.algorithms.check(algorithm_id)
+        idempotency = Idempotency.of(
+            idempotency_key,
+            idempotency_owner,
+            "train_classifiers",
+            {
+                "course_id": course_id,
+                "item_id": item_id,
+                "examples": examples,
+                "algorithm_id": algorithm_id,
+            },
+        )
         with (
             internal_errors("training_internal_error", f"starting training of item {key}"),
             self.database.transaction() as session,
         ):
+            if idempotency is not None and (replayed := idempotency.replay(session)) is not None:
+                return cast("TrainingStarted", replayed)
             item = find_item(session, key)
             rubric = rubric_of(item.rubric)
             parsed = parse_examples(examples, rubric, max_chars=self.settings.max_essay_chars)
@@ -113,9 +134,15 @@ class TrainingAPI(APIBase):
                 )
                 for i, e in enumerate(parsed)
             )
-            uuid = workflow.uuid
-        self.task_queue.enqueue(TaskType.TRAIN, uuid)
-        return {"training_workflow_uuid": uuid, "algorithm_id": chosen, "warnings": warnings}
+            started: TrainingStarted = {
+                "training_workflow_uuid": workflow.uuid,
+                "algorithm_id": chosen,
+                "warnings": warnings,
+            }
+            if idempotency is not None:
+                idempotency.record(session, started)
+        self.task_queue.enqueue(TaskType.TRAIN, started["training_workflow_uuid"])
+        return started
 
     def get_training_workflow(self, workflow_uuid: str) -> TrainingWorkflowOut:
         """A training workflow's status, attempts, error and progress.

@@ -97,8 +97,10 @@ class GradingService(Protocol):
         examples: list[dict[str, Any]],
         *,
         algorithm_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> TrainingStarted:
-        """Store graded examples and schedule training of one classifier per criterion."""
+        """Store graded examples and schedule training of one classifier per criterion;
+        a retry with the same ``idempotency_key`` starts nothing again."""
         ...
 
     def check_training_examples(
@@ -142,9 +144,11 @@ class GradingService(Protocol):
         *,
         external_id: str | None = None,
         text: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Submitted:
         """Store a submission and start grading it (or wait for classifiers); the essay is
-        ``text``, or ``answer`` (its older name)."""
+        ``text``, or ``answer`` (its older name). A retry with the same
+        ``idempotency_key`` returns the first call's result and stores nothing."""
         ...
 
     def submit_many(
@@ -154,8 +158,10 @@ class GradingService(Protocol):
         submissions: Sequence[dict[str, Any]],
         *,
         progress: Callable[[int], None] | None = None,
+        idempotency_key: str | None = None,
     ) -> list[Submitted]:
-        """Store several submissions in one transaction: all of them or, on error, none."""
+        """Store several submissions in one transaction: all of them or, on error, none;
+        a retry with the same ``idempotency_key`` stores nothing again."""
         ...
 
     def get_submission(self, submission_uuid: str) -> SubmissionOut:

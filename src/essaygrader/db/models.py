@@ -285,3 +285,26 @@ class ApiTokenRecord(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class IdempotencyKeyRecord(Base):
+    """A request made with an ``Idempotency-Key``, and the response it got: a retry with the
+    same key is answered this response instead of doing the work again.
+
+    Written in the transaction of the records the request created, so a key is stored
+    exactly when they are.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("owner", "operation", "key", name="uq_idempotency_keys_owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The token that sent the key ("" for in-process callers): keys of two tokens never meet.
+    owner: Mapped[str] = mapped_column(String(36))
+    operation: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(255))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    response: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

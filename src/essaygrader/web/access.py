@@ -65,7 +65,7 @@ def hide_foreign(principal: Principal, course_id: str, not_found: EssayGraderErr
         raise not_found
 
 
-def shown_error(principal: Principal, error: str | None) -> str | None:
+def readable_error(principal: Principal, error: str | None) -> str | None:
     """A workflow's error as ``principal`` may read it.
 
     Admins run the service and see it whole; staff and platform tokens see it without
@@ -76,9 +76,9 @@ def shown_error(principal: Principal, error: str | None) -> str | None:
     return without_server_details(error)
 
 
-def shown_workflow(principal: Principal, workflow: Workflow) -> Workflow:
+def readable_workflow(principal: Principal, workflow: Workflow) -> Workflow:
     """``workflow`` with its ``last_error`` as ``principal`` may read it."""
-    workflow["last_error"] = shown_error(principal, workflow["last_error"])
+    workflow["last_error"] = readable_error(principal, workflow["last_error"])
     return workflow
 
 

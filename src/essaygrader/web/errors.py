@@ -178,6 +178,8 @@ def validation_error(request: Request, exc: RequestValidationError) -> RequestEr
         message = "a JSON body is required"
     tags = getattr(request.scope.get("route"), "tags", None)
     code = AREA_CODES.get(str(tags[0]), "bad_request") if tags else "bad_request"
+    if field == "Idempotency-Key":
+        code = "idempotency_key_invalid"  # as the Python API names it
     return RequestError(message[:1].lower() + message[1:], code=code, field=field)
 
 

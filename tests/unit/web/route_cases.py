@@ -362,6 +362,13 @@ DASHBOARD_CASES = [
         "submissions", "GET", f"{DPAGE}/submissions", _page("/submissions"), DASHBOARD_OF_A
     ),
     DashboardCase(
+        "results download",
+        "GET",
+        f"{DPAGE}/results.csv",
+        _page("/results.csv"),
+        DASHBOARD_OF_A,
+    ),
+    DashboardCase(
         "create an item",
         "POST",
         "/dashboard/courses/{course_id}/items",

@@ -22,7 +22,7 @@ from tests.factories import RUBRIC, essay, examples
 # Calls that only make sense inside the service.
 SERVER_ONLY = {"statistics"}
 # Arguments that only make sense inside the service: over HTTP the token decides.
-SERVER_ONLY_ARGUMENTS = {"course_ids"}
+SERVER_ONLY_ARGUMENTS = {"course_ids", "idempotency_owner"}
 
 
 def public_methods(cls):

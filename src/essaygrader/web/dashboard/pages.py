@@ -18,7 +18,7 @@ from essaygrader.contract import WorkflowStatusName as WorkflowStatus
 from essaygrader.domain.access import Permission, Principal
 from essaygrader.errors import NotFoundError
 from essaygrader.runtime import Runtime
-from essaygrader.web.access import check_course, check_permission, shown_error, shown_workflow
+from essaygrader.web.access import check_course, check_permission, readable_error, readable_workflow
 from essaygrader.web.dashboard import charts
 from essaygrader.web.dashboard.render import PREFIX, redirect, render, url_part
 from essaygrader.web.dashboard.session import UserDep
@@ -112,7 +112,7 @@ def item_context(
     api = runtime.client
     item = api.get_item(course_id, item_id)
     training = [
-        shown_workflow(principal, workflow)
+        readable_workflow(principal, workflow)
         for workflow in api.list_training_workflows(course_id, item_id, limit=5)[
             "training_workflows"
         ]
@@ -196,7 +196,7 @@ def training_status(
         "criteria_done": workflow["criteria_done"],
         "criteria_total": workflow["criteria_total"],
         "attempts": workflow["attempts"],
-        "last_error": shown_error(user, workflow["last_error"]),
+        "last_error": readable_error(user, workflow["last_error"]),
     }
     return JSONResponse(shown, headers={"Cache-Control": "no-store"})
 

@@ -18,10 +18,10 @@ from essaygrader.web.access import (
     TrainingReader,
     TrainingWorkflowReader,
     hide_foreign,
-    shown_workflow,
+    readable_workflow,
 )
 from essaygrader.web.deps import APIDep
-from essaygrader.web.schemas.common import Limit, Offset
+from essaygrader.web.schemas.common import IdempotencyKey, Limit, Offset
 from essaygrader.web.schemas.training import ExamplesCheckRequest, TrainingRequest
 
 router = APIRouter(tags=["training"])
@@ -35,13 +35,20 @@ ITEM = "/courses/{course_id}/items/{item_id}"
     response_model=TrainingStarted,
     summary="Train the item's classifiers",
 )
-def train_classifiers(item: ItemTrainer, body: TrainingRequest, api: APIDep) -> TrainingStarted:
+def train_classifiers(
+    item: ItemTrainer,
+    body: TrainingRequest,
+    api: APIDep,
+    idempotency_key: IdempotencyKey = None,
+) -> TrainingStarted:
     """Store graded examples and schedule training of one classifier per scored criterion."""
     return api.train_classifiers(
         item.course_id,
         item.item_id,
         [example.model_dump() for example in body.examples],
         algorithm_id=body.algorithm_id,
+        idempotency_key=idempotency_key,
+        idempotency_owner=item.principal.token_uuid,
     )
 
 
@@ -62,7 +69,7 @@ def list_training_workflows(
     """The item's training workflows, newest first."""
     page = api.list_training_workflows(item.course_id, item.item_id, offset=offset, limit=limit)
     for workflow in page["training_workflows"]:
-        shown_workflow(item.principal, workflow)
+        readable_workflow(item.principal, workflow)
     return page
 
 
@@ -85,7 +92,7 @@ def get_training_workflow(
             code="training_workflow_not_found",
         ),
     )
-    return shown_workflow(principal, workflow)
+    return readable_workflow(principal, workflow)
 
 
 @router.get(

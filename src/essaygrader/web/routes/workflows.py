@@ -12,7 +12,7 @@ from essaygrader.web.access import (
     AssessmentReader,
     check_permission,
     hide_foreign,
-    shown_workflow,
+    readable_workflow,
 )
 from essaygrader.web.deps import APIDep, PrincipalDep
 from essaygrader.web.schemas.grading import WorkflowStatusesRequest
@@ -39,7 +39,7 @@ def get_grading_workflow(
             code="grading_workflow_not_found",
         ),
     )
-    return shown_workflow(principal, workflow)
+    return readable_workflow(principal, workflow)
 
 
 @router.post(
