@@ -96,6 +96,8 @@ class Settings:
             at the limit may try again once every window / limit seconds.
         idempotency_key_hours: How long an ``Idempotency-Key`` and its response are kept
             (24 at least): a retry within it is answered the first response.
+        essay_retention_days: After this many days, workers purge the texts of graded
+            essays and keep their scores; 0 keeps texts until erased.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -136,6 +138,7 @@ class Settings:
     sign_in_failure_limit: int = 10
     auth_failure_window_seconds: float = 60.0
     idempotency_key_hours: int = 24
+    essay_retention_days: int = 0
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -204,7 +207,7 @@ class Settings:
                 raise InternalError(
                     "must not be negative (0 turns it off)", field=name, code="configuration_error"
                 )
-        for name in ("api_auth_failure_limit", "sign_in_failure_limit"):
+        for name in ("api_auth_failure_limit", "sign_in_failure_limit", "essay_retention_days"):
             if getattr(self, name) < 0:
                 raise InternalError(
                     "must not be negative (0 turns it off)", field=name, code="configuration_error"

@@ -9,17 +9,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from essaygrader.api.audit import AuditAPI
 from essaygrader.api.grading import GradingAPI
 from essaygrader.api.items import ItemsAPI
 from essaygrader.api.rescheduling import ReschedulingAPI
 from essaygrader.api.statistics import StatisticsAPI
+from essaygrader.api.student_data import StudentDataAPI
 from essaygrader.api.training import TrainingAPI
 from essaygrader.contract import UNSET, GradingService
 
 
-class AIGradingAPI(ItemsAPI, TrainingAPI, GradingAPI, ReschedulingAPI, StatisticsAPI):
-    """Items, training, submissions and their assessments, rescheduling, the backlog and
-    service statistics.
+class AIGradingAPI(
+    ItemsAPI,
+    TrainingAPI,
+    GradingAPI,
+    ReschedulingAPI,
+    StatisticsAPI,
+    StudentDataAPI,
+    AuditAPI,
+):
+    """Items, training, submissions and their assessments, rescheduling, the backlog,
+    service statistics, erasing a student's data and the audit log.
 
     Args:
         settings: The process settings.

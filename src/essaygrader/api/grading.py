@@ -23,6 +23,7 @@ from essaygrader.api.records import (
     find_item,
     grading_workflow_json,
     internal_errors,
+    iso,
     stamp,
     training_workflow_json,
 )
@@ -266,6 +267,7 @@ class GradingAPI(APIBase):
                 "created_at": stamp(submission.created_at),
                 "grading_workflow": grading_workflow_json(workflow) if workflow else None,
                 "assessment": assessment_json(assessment) if assessment else None,
+                "text_purged_at": iso(submission.text_purged_at),
             }
 
     def get_latest_assessment(self, submission_uuid: str) -> AssessmentOut | None:

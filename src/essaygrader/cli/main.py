@@ -449,12 +449,16 @@ def _register_subcommands() -> None:
     from essaygrader.cli.bench import bench
     from essaygrader.cli.items import items
     from essaygrader.cli.serve import serve
+    from essaygrader.cli.students import audit, erase_student, purge_texts
     from essaygrader.cli.tokens import tokens
 
     cli.add_command(bench)
     cli.add_command(items)
     cli.add_command(serve)
     cli.add_command(tokens)
+    cli.add_command(erase_student)
+    cli.add_command(purge_texts)
+    cli.add_command(audit)
 
 
 _register_subcommands()

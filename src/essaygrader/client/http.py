@@ -27,9 +27,11 @@ import httpx
 from essaygrader.contract import (
     UNSET,
     AssessmentOut,
+    AuditPage,
     ClassifierSetOut,
     ClassifierSetsPage,
     CoursesPage,
+    Erased,
     ExamplesCheck,
     GradingService,
     GradingWorkflowOut,
@@ -386,6 +388,39 @@ class HttpClient:
             "StatusOut",
             self._object("GET", "/status", params={"course_id": course_id, "item_id": item_id}),
         )
+
+    # Student data and the audit log -------------------------------------------------
+
+    def erase_student(self, course_id: str, student_id: str) -> Erased:
+        """Delete a student's submissions, grading workflows and assessments in a course."""
+        course = _segment(course_id, "course_id", "student_data_invalid")
+        student = require_id(student_id, "student_id", "student_data_invalid")
+        # Erasing twice erases nothing more: safe to send again after a lost answer.
+        return cast(
+            "Erased",
+            self._object(
+                "POST", f"/courses/{course}/erasures", json={"student_id": student}, read_only=True
+            ),
+        )
+
+    def list_audit_records(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        course_id: str | None = None,
+        action: str | None = None,
+        student_id: str | None = None,
+    ) -> AuditPage:
+        """The audit log, newest first (admin tokens)."""
+        params = {
+            "offset": offset,
+            "limit": limit,
+            "course_id": course_id,
+            "action": action,
+            "student_id": student_id,
+        }
+        return cast("AuditPage", self._object("GET", "/audit", params=params))
 
     # Transport ----------------------------------------------------------------------
 

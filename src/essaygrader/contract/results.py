@@ -292,6 +292,13 @@ class SubmissionOut(TypedDict):
     created_at: str
     grading_workflow: GradingWorkflowOut | None
     assessment: AssessmentOut | None
+    # Not required, so the released document's required fields stay as they were.
+    text_purged_at: NotRequired[
+        Annotated[
+            str | None,
+            Field(description="When the retention period removed the essay's text, if it did."),
+        ]
+    ]
 
 
 @_open

@@ -30,6 +30,7 @@ from essaygrader.contract.results import (
     TrainingWorkflowOut,
     TrainingWorkflowsPage,
 )
+from essaygrader.contract.student_data import AuditPage, Erased
 
 
 class _Unset:
@@ -213,4 +214,23 @@ class GradingService(Protocol):
 
     def status(self, course_id: str | None = None, item_id: str | None = None) -> StatusOut:
         """Workflow counts, queue lengths, the oldest unfinished work and live workers."""
+        ...
+
+    # Student data and the audit log
+
+    def erase_student(self, course_id: str, student_id: str) -> Erased:
+        """Delete a student's submissions, grading workflows and assessments in a course,
+        leaving an audit record that holds no text."""
+        ...
+
+    def list_audit_records(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        course_id: str | None = None,
+        action: str | None = None,
+        student_id: str | None = None,
+    ) -> AuditPage:
+        """The audit log, newest first: erasures, purges, tokens created and revoked."""
         ...

@@ -16,6 +16,7 @@ from fastapi import Depends, Path
 
 from essaygrader.contract import GradingWorkflowOut, TrainingWorkflowOut
 from essaygrader.domain.access import Permission, Principal, Role
+from essaygrader.domain.audit import Actor
 from essaygrader.domain.redaction import without_server_details
 from essaygrader.errors import EssayGraderError, ForbiddenError
 from essaygrader.web.deps import PrincipalDep
@@ -63,6 +64,11 @@ def hide_foreign(principal: Principal, course_id: str, not_found: EssayGraderErr
     """Raise ``not_found``, the error of a missing record, for another course's record."""
     if not principal.covers(course_id):
         raise not_found
+
+
+def actor_of(principal: Principal) -> Actor:
+    """The audit log's name for what ``principal`` does: its token's name and uuid."""
+    return Actor(principal.name, principal.token_uuid)
 
 
 def readable_error(principal: Principal, error: str | None) -> str | None:
@@ -127,5 +133,7 @@ CourseRescheduler = Annotated[CourseAccess, Depends(in_course(Permission.RESCHED
 ItemsLister = Annotated[Principal, Depends(allowed(Permission.READ_ITEMS))]
 AssessmentReader = Annotated[Principal, Depends(allowed(Permission.READ_ASSESSMENTS))]
 TrainingWorkflowReader = Annotated[Principal, Depends(allowed(Permission.READ_TRAINING))]
+StudentEraser = Annotated[CourseAccess, Depends(in_course(Permission.ERASE_STUDENTS))]
+AuditReader = Annotated[Principal, Depends(allowed(Permission.READ_AUDIT))]
 BacklogReader = Annotated[Principal, Depends(allowed(Permission.READ_BACKLOG))]
 MetricsReader = Annotated[Principal, Depends(allowed(Permission.READ_METRICS))]

@@ -16,7 +16,15 @@ from essaygrader.web.errors import install_error_handlers
 from essaygrader.web.limits import BodySizeLimit
 from essaygrader.web.metrics import HttpMetrics, HttpMetricsMiddleware
 from essaygrader.web.rate_limit import FailureLimiter
-from essaygrader.web.routes import backlog, items, operations, submissions, training, workflows
+from essaygrader.web.routes import (
+    backlog,
+    items,
+    operations,
+    students,
+    submissions,
+    training,
+    workflows,
+)
 from essaygrader.web.schemas.common import ErrorBody
 
 API_PREFIX = "/api/v1"
@@ -85,7 +93,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    for module in (items, training, submissions, workflows, backlog):
+    for module in (items, training, submissions, workflows, backlog, students):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(operations.router)

@@ -54,6 +54,8 @@ AREA_CODES: dict[str, str] = {
     "submissions": "grading_invalid",
     "workflows": "grading_invalid",
     "backlog": "rescheduling_invalid",
+    "students": "student_data_invalid",
+    "audit": "audit_invalid",
 }
 
 INTERNAL_MESSAGE = "something failed on our side; the details are in the service's log"

@@ -9,8 +9,9 @@ with a valid token never fill the bucket.
 
 The buckets live in the memory of one server process: with ``serve --workers N`` each
 process counts for itself (a guesser gets N times the limit at most), and a restart
-forgets them. Behind a reverse proxy, run uvicorn with ``--forwarded-allow-ips`` so that
-the client address is the caller's and not the proxy's.
+forgets them. Behind a reverse proxy the address is the one the proxy puts in
+``X-Forwarded-For``, trusted from loopback by default and from elsewhere when
+``FORWARDED_ALLOW_IPS`` names the proxy.
 """
 
 from __future__ import annotations

@@ -417,3 +417,17 @@ def test_results_download_is_safe_to_open_in_a_spreadsheet(app, api, tokens, wor
     assert hostile["ideas.option"]
     other = signed_in(app, tokens["staff_b"])
     assert other.get("/dashboard/courses/course-a/items/item-1/results.csv").status_code == 403
+
+
+def test_what_platforms_send_is_shown_as_text_never_run(app, api, tokens, world, task_queue):
+    hostile = '<script>alert("x")</script>'
+    api.submit("course-a", "item-1", hostile, essay(40), external_id='"><img src=x onerror=y>')
+    task_queue.join()
+    page = signed_in(app, tokens["staff_a"]).get(
+        "/dashboard/courses/course-a/items/item-1/submissions"
+    )
+    assert hostile not in page.text
+    assert "&lt;script&gt;" in page.text
+    assert "<img src=x" not in page.text
+    # And were anything to slip through, the page runs only its own scripts.
+    assert "script-src 'self'" in page.headers["content-security-policy"]

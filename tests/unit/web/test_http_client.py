@@ -21,8 +21,9 @@ from tests.factories import RUBRIC, essay, examples
 
 # Calls that only make sense inside the service.
 SERVER_ONLY = {"statistics"}
-# Arguments that only make sense inside the service: over HTTP the token decides.
-SERVER_ONLY_ARGUMENTS = {"course_ids", "idempotency_owner"}
+# Arguments that only make sense inside the service: over HTTP the token decides
+# (whose courses, whose idempotency keys, who acted).
+SERVER_ONLY_ARGUMENTS = {"course_ids", "idempotency_owner", "actor"}
 
 
 def public_methods(cls):

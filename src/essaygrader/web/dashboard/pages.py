@@ -88,12 +88,22 @@ def course_context(
         "algorithms": offered_algorithms(runtime),
         "default_algorithm": runtime.settings.default_algorithm,
         "can_manage": principal.may(Permission.MANAGE_ITEMS),
+        "can_erase": principal.may(Permission.ERASE_STUDENTS),
+        "erase_error": None,
         "form": form or {},
         "form_error": form_error,
         "notice": request.query_params.get("notice"),
         "counts": {
             k: request.query_params.get(k)
-            for k in ("training", "grading", "waiting", "not_retrained")
+            for k in (
+                "training",
+                "grading",
+                "waiting",
+                "not_retrained",
+                "submissions",
+                "assessments",
+                "grading_workflows",
+            )
         },
     }
 
