@@ -82,8 +82,8 @@ class HttpClient:
     Calls that store something (``submit``, ``submit_many``, ``train_classifiers``) send
     an ``Idempotency-Key`` (a new one per call unless given), and their retries send the
     same key: the service stores the request once, however often it arrives. Reading
-    calls are retried as they are; other writes only when the connection could not be
-    opened, since then nothing was sent.
+    calls are retried as they are; other writes (``erase_student`` among them) only when
+    the connection could not be opened, since then nothing was sent.
     """
 
     def __init__(
@@ -395,12 +395,11 @@ class HttpClient:
         """Delete a student's submissions, grading workflows and assessments in a course."""
         course = _segment(course_id, "course_id", "student_data_invalid")
         student = require_id(student_id, "student_id", "student_data_invalid")
-        # Erasing twice erases nothing more: safe to send again after a lost answer.
+        # Not repeated after a lost answer: a second erasure would answer "nothing left",
+        # hiding what the first one deleted.
         return cast(
             "Erased",
-            self._object(
-                "POST", f"/courses/{course}/erasures", json={"student_id": student}, read_only=True
-            ),
+            self._object("POST", f"/courses/{course}/erasures", json={"student_id": student}),
         )
 
     def list_audit_records(
