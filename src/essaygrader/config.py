@@ -96,6 +96,16 @@ class Settings:
             workflows (or more) are scheduled and unfinished.
         dashboard_test_algorithms: Offer algorithms made for tests (``fake``) in the
             dashboard's list; they stay usable through the API and command line.
+        api_auth_failure_limit: Wrong API tokens a client address may send in a burst
+            before it gets 429 (0 turns the limit off); counted per server process.
+        sign_in_failure_limit: Failed dashboard sign-ins (and wrong session cookies) a
+            client address may make in a burst before it gets 429 (0: off).
+        auth_failure_window_seconds: The time over which those limits drain: a client
+            at the limit may try again once every window / limit seconds.
+        idempotency_key_hours: How long an ``Idempotency-Key`` and its response are kept
+            (24 at least): a retry within it is answered the first response.
+        essay_retention_days: After this many days, workers purge the texts of graded
+            essays and keep their scores; 0 keeps texts until erased.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -133,6 +143,11 @@ class Settings:
     http_max_body_bytes: int = 20_000_000
     backlog_alert_threshold: int = 500
     dashboard_test_algorithms: bool = False
+    api_auth_failure_limit: int = 30
+    sign_in_failure_limit: int = 10
+    auth_failure_window_seconds: float = 60.0
+    idempotency_key_hours: int = 24
+    essay_retention_days: int = 0
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -202,6 +217,21 @@ class Settings:
                 raise InternalError(
                     "must not be negative (0 turns it off)", field=name, code="configuration_error"
                 )
+        for name in ("api_auth_failure_limit", "sign_in_failure_limit", "essay_retention_days"):
+            if getattr(self, name) < 0:
+                raise InternalError(
+                    "must not be negative (0 turns it off)", field=name, code="configuration_error"
+                )
+        if self.idempotency_key_hours < 24:
+            raise InternalError(
+                "must be at least 24: clients retry within a day",
+                field="idempotency_key_hours",
+                code="configuration_error",
+            )
+        if self.auth_failure_window_seconds <= 0:
+            raise InternalError(
+                "must be positive", field="auth_failure_window_seconds", code="configuration_error"
+            )
         if self.database_max_overflow < 0:
             raise InternalError(
                 "must not be negative", field="database_max_overflow", code="configuration_error"

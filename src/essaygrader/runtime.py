@@ -7,6 +7,7 @@ from typing import Literal
 
 from essaygrader.algorithms.registry import AlgorithmRegistry
 from essaygrader.api.ai import AIGradingAPI
+from essaygrader.api.housekeeping import Housekeeping
 from essaygrader.api.queue import TaskQueue
 from essaygrader.api.readiness import Readiness
 from essaygrader.api.tokens import AccessTokensAPI
@@ -104,6 +105,11 @@ class Runtime:
     def tokens(self) -> AccessTokensAPI:
         """API tokens: who may call the HTTP API."""
         return AccessTokensAPI(self.database)
+
+    @cached_property
+    def housekeeping(self) -> Housekeeping:
+        """Forgetting old idempotency keys, purging essay texts past their retention."""
+        return Housekeeping(self.settings, self.database)
 
     @cached_property
     def readiness(self) -> Readiness:

@@ -1,11 +1,12 @@
 """schemathesis against the OpenAPI document, in-process: generated requests to every
 operation never get a server error, and every response matches the document (status,
-content type, body schema).
+content type, body schema), with an admin token and with a staff token.
 
 Cases are valid requests, invalid ones (which must be refused with a documented 4xx), and
 valid requests that address real records (two trained items with graded submissions), so
-successful responses are checked too, not only refusals. The example budget keeps the
-whole run well under two minutes.
+successful responses are checked too, not only refusals. Then the stateful phase chains
+calls along the links schemathesis infers between operations. The example budgets keep
+the whole run to a few minutes.
 """
 
 from __future__ import annotations
@@ -32,11 +33,17 @@ from essaygrader.db.models import Base
 from essaygrader.queues.inprocess import InProcessTaskQueue
 from essaygrader.runtime import Runtime
 from essaygrader.web.app import create_app
+from essaygrader.web.rate_limit import FailureLimiter
 from tests.factories import RUBRIC, essay, sample_metrics, train_with_metrics
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES_PER_OPERATION = 50
+# Admin tokens reach every operation; staff tokens meet more refusals (403), which need
+# fewer examples to cover.
+ROLES = ("admin", "staff")
+EXAMPLES_PER_OPERATION = {"admin": 40, "staff": 20}
+STATEFUL_SCENARIOS = 25
+STATEFUL_STEPS = 8
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     status_code_conformance,
@@ -87,9 +94,17 @@ def served(
                 "uuid"
             ]
         )
-    token = runtime.tokens.create_token("conformance", "admin")["token"]
+    tokens = {
+        "admin": runtime.tokens.create_token("conformance", "admin")["token"],
+        "staff": runtime.tokens.create_token(
+            "conformance staff", "staff", ["course-a", "course-b"]
+        )["token"],
+    }
     app = create_app(runtime)
-    yield {"app": app, "token": token, "known": known, "queue": queue, "database": request.param}
+    # Generated requests include wrong tokens; the rate limit has its own tests and would
+    # only turn later cases into 429s here.
+    app.state.api_auth_limiter = FailureLimiter(0, 60)
+    yield {"app": app, "tokens": tokens, "known": known, "queue": queue, "database": request.param}
     runtime.close()
 
 
@@ -123,9 +138,10 @@ def _real_records(path: str, known: dict[str, list[str]], choice: int) -> dict[s
     }
 
 
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_every_operation_conforms(
-    method: str, path: str, served: dict[str, Any], api_schema: Any
+    method: str, path: str, role: str, served: dict[str, Any], api_schema: Any
 ) -> None:
     operation = api_schema[path][method]
     names = {p.name for p in operation.path_parameters}
@@ -139,12 +155,12 @@ def test_every_operation_conforms(
                 k: v for k, v in _real_records(path, served["known"], choice).items() if k in names
             }
             strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=real))
-    headers = {"Authorization": f"Bearer {served['token']}"}
+    headers = {"Authorization": f"Bearer {served['tokens'][role]}"}
     seen: Counter[int] = Counter()
 
     @given(case=st.one_of(strategies))
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
+        max_examples=EXAMPLES_PER_OPERATION[role],
         deadline=None,
         suppress_health_check=list(HealthCheck),
         derandomize=True,
@@ -157,7 +173,46 @@ def test_every_operation_conforms(
         served["queue"].join()
 
     check()
-    SUMMARY.append((served["database"], method, path, dict(sorted(seen.items()))))
+    SUMMARY.append((served["database"], role, method, path, dict(sorted(seen.items()))))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_sequences_of_calls_conform(role: str, served: dict[str, Any], api_schema: Any) -> None:
+    """The stateful phase: schemathesis chains calls through the links it infers from the
+    document (a submission's uuid into its reads, an item's ids into its routes, a
+    workflow's uuid into its status), so later calls address records earlier ones made."""
+    headers = {"Authorization": f"Bearer {served['tokens'][role]}"}
+    seen: Counter[int] = Counter()
+    base = api_schema.as_state_machine()
+    assert base.bundles, "schemathesis found no links between operations to follow"
+
+    class Sequences(base):  # type: ignore[misc, valid-type]
+        def call(self, case: Any, **kwargs: Any) -> Any:
+            # On the case itself: the machine's steps do not all take call arguments, and
+            # a step without the token would test nothing but the 401.
+            case.headers = {**(case.headers or {}), **headers}
+            return case.call(**kwargs)
+
+        def after_call(self, response: Any, case: Any) -> None:
+            seen[response.status_code] += 1
+            served["queue"].join()
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS, headers=headers)
+
+    Sequences.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
+    )
+    SUMMARY.append(
+        (served["database"], role, "STATEFUL", "(sequences)", dict(sorted(seen.items())))
+    )
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -168,7 +223,10 @@ def summary() -> Iterator[None]:
         return
     out = Path(__file__).resolve().parents[2] / "test-output" / "schemathesis-summary.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"{db:10} {method:6} {path:58} {statuses}" for db, method, path, statuses in SUMMARY]
+    lines = [
+        f"{db:10} {role:5} {method:8} {path:58} {statuses}"
+        for db, role, method, path, statuses in SUMMARY
+    ]
     total = sum(sum(statuses.values()) for *_, statuses in SUMMARY)
     lines.append(f"{len(SUMMARY)} operation runs, {total} requests, no failures")
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")

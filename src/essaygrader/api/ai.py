@@ -9,21 +9,32 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from essaygrader.api.audit import AuditAPI
 from essaygrader.api.grade_next import GradeNextAPI
 from essaygrader.api.grading import GradingAPI
 from essaygrader.api.items import ItemsAPI
 from essaygrader.api.rescheduling import ReschedulingAPI
 from essaygrader.api.reviews import ReviewsAPI
 from essaygrader.api.statistics import StatisticsAPI
+from essaygrader.api.student_data import StudentDataAPI
 from essaygrader.api.training import TrainingAPI
 from essaygrader.contract import UNSET, GradingService
 
 
 class AIGradingAPI(
-    ItemsAPI, TrainingAPI, GradingAPI, GradeNextAPI, ReviewsAPI, ReschedulingAPI, StatisticsAPI
+    ItemsAPI,
+    TrainingAPI,
+    GradingAPI,
+    GradeNextAPI,
+    ReviewsAPI,
+    ReschedulingAPI,
+    StatisticsAPI,
+    StudentDataAPI,
+    AuditAPI,
 ):
     """Items, training, submissions and their assessments, what to grade next, staff
-    grading and review, rescheduling, the backlog and service statistics.
+    grading and review, rescheduling, the backlog, service statistics, erasing a
+    student's data and the audit log.
 
     Args:
         settings: The process settings.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from essaygrader.api.base import (
     APIBase,
     page,
 )
+from essaygrader.api.idempotency import Idempotency
 from essaygrader.api.queue import enqueue_after_commit
 from essaygrader.api.records import (
     assessments_of_submissions,
@@ -23,6 +24,7 @@ from essaygrader.api.records import (
     find_item,
     grading_workflow_json,
     internal_errors,
+    iso,
     stamp,
     submission_review_status,
     training_workflow_json,
@@ -65,6 +67,8 @@ class GradingAPI(APIBase):
         *,
         external_id: str | None = None,
         text: str | None = None,
+        idempotency_key: str | None = None,
+        idempotency_owner: str = "",
     ) -> Submitted:
         """Store a submission and start grading it.
 
@@ -73,6 +77,13 @@ class GradingAPI(APIBase):
 
         It is graded with the item's current classifier set; when none exists yet, the
         grading workflow waits and is scheduled as soon as training completes.
+
+        Args:
+            idempotency_key: Makes a retry safe: a second call with the same key (within
+                ``idempotency_key_hours``) returns the first one's result and stores
+                nothing; see :mod:`essaygrader.api.idempotency`.
+            idempotency_owner: Whose key it is (the HTTP layer passes the token's id);
+                keys of different owners never meet.
 
         Returns:
             ``{"submission_uuid", "grading_workflow_uuid", "status"}``; status is
@@ -83,19 +94,22 @@ class GradingAPI(APIBase):
             RequestError: ``grading_invalid``; an invalid field (empty or oversized essay, bad
                 answer
                 shape), named in the error.
+            RequestError: ``idempotency_key_reused``; the key came with another request.
         """
+        submission = {
+            "student_id": student_id,
+            **({} if answer is None else {"answer": answer}),
+            **({} if text is None else {"text": text}),
+            "external_id": external_id,
+        }
+        idempotency = Idempotency.of(
+            idempotency_key,
+            idempotency_owner,
+            "submit",
+            {"course_id": course_id, "item_id": item_id, "submission": submission},
+        )
         return self._submit(
-            course_id,
-            item_id,
-            [
-                {
-                    "student_id": student_id,
-                    **({} if answer is None else {"answer": answer}),
-                    **({} if text is None else {"text": text}),
-                    "external_id": external_id,
-                }
-            ],
-            indexed=False,
+            course_id, item_id, [submission], indexed=False, idempotency=idempotency
         )[0]
 
     def submit_many(
@@ -105,6 +119,8 @@ class GradingAPI(APIBase):
         submissions: Sequence[dict[str, Any]],
         *,
         progress: Callable[[int], None] | None = None,
+        idempotency_key: str | None = None,
+        idempotency_owner: str = "",
     ) -> list[Submitted]:
         """Store several submissions in one transaction: all of them or, on error, none.
 
@@ -113,14 +129,30 @@ class GradingAPI(APIBase):
                 essay may be given as ``answer``, its older name, instead of ``text``.
             progress: Called, once they are committed, with the number of submissions
                 whose grading was handed to the queue.
+            idempotency_key: Makes a retry safe, as for :meth:`submit`.
+            idempotency_owner: Whose key it is, as for :meth:`submit`.
 
         Returns:
             One result per submission, in order, shaped as :meth:`submit`'s.
 
         Raises:
             RequestError: ``grading_invalid``; naming the index and field of the first invalid one.
+            RequestError: ``idempotency_key_reused``; the key came with another request.
         """
-        return self._submit(course_id, item_id, submissions, indexed=True, progress=progress)
+        idempotency = Idempotency.of(
+            idempotency_key,
+            idempotency_owner,
+            "submit_many",
+            {"course_id": course_id, "item_id": item_id, "submissions": submissions},
+        )
+        return self._submit(
+            course_id,
+            item_id,
+            submissions,
+            indexed=True,
+            progress=progress,
+            idempotency=idempotency,
+        )
 
     def _submit(
         self,
@@ -130,6 +162,7 @@ class GradingAPI(APIBase):
         *,
         indexed: bool,
         progress: Callable[[int], None] | None = None,
+        idempotency: Idempotency | None = None,
     ) -> list[Submitted]:
         key = ItemKey.parse(course_id, item_id)
         if not isinstance(submissions, Sequence) or isinstance(submissions, str | bytes):
@@ -149,6 +182,8 @@ class GradingAPI(APIBase):
             internal_errors("grading_internal_error", f"storing submissions to item {key}"),
             self.database.transaction() as session,
         ):
+            if idempotency is not None and (replayed := idempotency.replay(session)) is not None:
+                return cast("list[Submitted]", replayed)
             item = find_item(session, key, lock="share")
             current = current_classifier_set(
                 session, key.course_id, key.item_id, item.rubric.structure_hash
@@ -198,6 +233,8 @@ class GradingAPI(APIBase):
                     [w["uuid"] for w in workflows],
                     sent=progress,
                 )
+            if idempotency is not None:
+                idempotency.record(session, results)
         return results
 
     def _submission_fields(self, raw: Any, prefix: str) -> dict[str, Any]:
@@ -254,6 +291,7 @@ class GradingAPI(APIBase):
                 "assessment": current,
                 "review_status": submission_review_status(assessments),
                 "current_assessment_type": _type_of(current),
+                "text_purged_at": iso(submission.text_purged_at),
             }
 
     def get_latest_assessment(self, submission_uuid: str) -> AssessmentOut | None:

@@ -260,6 +260,12 @@ class ItemsAPI(APIBase):
     def _item_fields(self, **values: Any) -> dict[str, Any]:
         """Validate the plain fields of an item."""
         if "prompt" in values:
+            if values["prompt"] is None:
+                raise RequestError(
+                    'must be text: send "" for no prompt, or leave it out to keep the current one',
+                    field="prompt",
+                    code="item_invalid",
+                )
             require_text(
                 values["prompt"],
                 "prompt",

@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from essaygrader.api.audit import record_audit
 from essaygrader.api.records import internal_errors, iso
 from essaygrader.db.models import ApiTokenRecord, utcnow
 from essaygrader.db.session import Database
 from essaygrader.domain.access import Principal, Role, parse_courses, parse_role
+from essaygrader.domain.audit import IN_PROCESS, Actor, AuditAction
 from essaygrader.domain.validation import require_id
 from essaygrader.errors import ForbiddenError, NotFoundError, RequestError
 
@@ -45,8 +47,13 @@ class AccessTokensAPI:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def create_token(self, name: str, role: str, courses: Iterable[str] = ()) -> dict[str, Any]:
+    def create_token(
+        self, name: str, role: str, courses: Iterable[str] = (), *, actor: Actor = IN_PROCESS
+    ) -> dict[str, Any]:
         """Create a token; the result's ``token`` is the only time it is shown.
+
+        Args:
+            actor: Who created it, for the audit log (never the token itself).
 
         Raises:
             RequestError: ``access_invalid``; an invalid name, role or course list, naming the
@@ -73,6 +80,13 @@ class AccessTokensAPI:
             session.add(record)
             session.flush()
             created = _token_json(record)
+            record_audit(
+                session,
+                actor,
+                AuditAction.TOKEN_CREATED,
+                subject=record.uuid,
+                details={"name": name, "role": parsed_role.value, "courses": parsed_courses},
+            )
         log.info("created %s token %s (%s)", parsed_role.value, created["uuid"], name)
         return {**created, "token": token}
 
@@ -95,8 +109,11 @@ class AccessTokensAPI:
         ):
             return session.scalar(select(ApiTokenRecord.uuid).limit(1)) is not None
 
-    def revoke_token(self, token_uuid: str) -> dict[str, Any]:
+    def revoke_token(self, token_uuid: str, *, actor: Actor = IN_PROCESS) -> dict[str, Any]:
         """Revoke a token at once; revoking twice keeps the first revocation time.
+
+        Args:
+            actor: Who revoked it, for the audit log (a second revocation adds nothing).
 
         Raises:
             NotFoundError: ``token_not_found``; no token has this id.
@@ -113,6 +130,13 @@ class AccessTokensAPI:
                 )
             if record.revoked_at is None:
                 record.revoked_at = utcnow()
+                record_audit(
+                    session,
+                    actor,
+                    AuditAction.TOKEN_REVOKED,
+                    subject=record.uuid,
+                    details={"name": record.name, "role": record.role},
+                )
             session.flush()
             return _token_json(record)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,6 +12,7 @@ from essaygrader.api.base import (
     APIBase,
     page,
 )
+from essaygrader.api.idempotency import Idempotency
 from essaygrader.api.queue import enqueue_after_commit
 from essaygrader.api.records import (
     assessments_of_submissions,
@@ -67,6 +68,8 @@ class TrainingAPI(APIBase):
         *,
         from_graded_submissions: bool = False,
         algorithm_id: str | None = None,
+        idempotency_key: str | None = None,
+        idempotency_owner: str = "",
     ) -> TrainingStarted:
         """Store graded examples and schedule training of one classifier per criterion.
 
@@ -80,6 +83,10 @@ class TrainingAPI(APIBase):
                 may be left out (or empty) with ``from_graded_submissions``.
             from_graded_submissions: Also train on the staff-graded submissions.
             algorithm_id: Overrides the item's algorithm for this training.
+            idempotency_key: Makes a retry safe: a second call with the same key returns
+                the first one's result and starts nothing (see
+                :mod:`essaygrader.api.idempotency`).
+            idempotency_owner: Whose key it is (the HTTP layer passes the token's id).
 
         Returns:
             ``{"training_workflow_uuid", "algorithm_id", "warnings", "examples_uploaded",
@@ -90,6 +97,7 @@ class TrainingAPI(APIBase):
             RequestError: ``training_invalid``; invalid examples, naming the example index and
                 field; no staff-graded submission to train from.
             RequestError: ``unknown_algorithm``; the algorithm is not registered.
+            RequestError: ``idempotency_key_reused``; the key came with another request.
         """
         key = ItemKey.parse(course_id, item_id)
         if not isinstance(from_graded_submissions, bool):
@@ -98,10 +106,24 @@ class TrainingAPI(APIBase):
             )
         if algorithm_id is not None:
             self.algorithms.check(algorithm_id)
+        idempotency = Idempotency.of(
+            idempotency_key,
+            idempotency_owner,
+            "train_classifiers",
+            {
+                "course_id": course_id,
+                "item_id": item_id,
+                "examples": examples,
+                "from_graded_submissions": from_graded_submissions,
+                "algorithm_id": algorithm_id,
+            },
+        )
         with (
             internal_errors("training_internal_error", f"starting training of item {key}"),
             self.database.transaction() as session,
         ):
+            if idempotency is not None and (replayed := idempotency.replay(session)) is not None:
+                return cast("TrainingStarted", replayed)
             item = find_item(session, key)
             rubric = rubric_of(item.rubric)
             uploaded: list[TrainingExample] = []
@@ -151,15 +173,19 @@ class TrainingAPI(APIBase):
                 )
                 for i, (e, source) in enumerate(zip(parsed, sources, strict=True))
             )
-            uuid = workflow.uuid
-            enqueue_after_commit(session, self.task_queue, TaskType.TRAIN, [uuid])
-        return {
-            "training_workflow_uuid": uuid,
-            "algorithm_id": chosen,
-            "warnings": warnings,
-            "examples_uploaded": len(uploaded),
-            "examples_from_graded": len(graded),
-        }
+            started: TrainingStarted = {
+                "training_workflow_uuid": workflow.uuid,
+                "algorithm_id": chosen,
+                "warnings": warnings,
+                "examples_uploaded": len(uploaded),
+                "examples_from_graded": len(graded),
+            }
+            if idempotency is not None:
+                idempotency.record(session, started)
+            enqueue_after_commit(
+                session, self.task_queue, TaskType.TRAIN, [started["training_workflow_uuid"]]
+            )
+        return started
 
     def get_training_workflow(self, workflow_uuid: str) -> TrainingWorkflowOut:
         """A training workflow's status, attempts, error and progress.

@@ -11,11 +11,11 @@ local database; commands that run the service itself refuse the option.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,11 +34,13 @@ from essaygrader.cli.context import (
 )
 from essaygrader.cli.files import check_examples, locate, read_essays, read_examples
 from essaygrader.cli.waiting import (
+    GradingClient,
     wait_for_grading,
     wait_for_training,
 )
 from essaygrader.config import mask_url
 from essaygrader.contract import GradingWorkflowOut, SubmissionSummary, TrainingWorkflowOut
+from essaygrader.domain.exports import result_columns, result_row, write_csv
 from essaygrader.domain.wording import counted
 from essaygrader.errors import EssayGraderError, NotFoundError
 from essaygrader.runtime import Runtime
@@ -260,59 +262,33 @@ def results(
     client = client_of(ctx)
     rubric = client.get_item(course_id, item_id)["rubric"]
     criteria = [c["name"] for c in rubric["criteria"] if c["options"]]
-    columns = [
-        "submission_uuid",
-        "grading_workflow_uuid",
-        "student_id",
-        "external_id",
-        "status",
-        "points_earned",
-        "points_possible",
-        "source",
-    ]
-    columns += [f"{c}.{field}" for c in criteria for field in ("option", "points", "confidence")]
-    writer = (
-        csv.DictWriter(output, columns, lineterminator="\n") if output_format == "csv" else None
-    )
-    if writer:
-        writer.writeheader()
+    written = 0
+
+    def rows() -> Iterator[dict[str, Any]]:
+        nonlocal written
+        for submission in _all_submissions(client, course_id, item_id):
+            written += 1
+            yield result_row(submission)
+
+    if output_format == "csv":
+        write_csv(output, result_columns(criteria), rows())
+    else:
+        for row in rows():
+            output.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if output.name != "<stdout>":
+        click.echo(f"wrote {counted(written, 'result')} to {output.name}", err=True)
+
+
+def _all_submissions(
+    client: GradingClient, course_id: str, item_id: str
+) -> Iterator[SubmissionSummary]:
     offset = 0
     while True:
         page = client.list_submissions(course_id, item_id, offset=offset, limit=1000)
-        for submission in page["submissions"]:
-            row = _result_row(submission)
-            if writer:
-                writer.writerow(row)
-            else:
-                output.write(json.dumps(row, ensure_ascii=False) + "\n")
+        yield from page["submissions"]
         offset += len(page["submissions"])
         if offset >= page["total"] or not page["submissions"]:
-            break
-    if output.name != "<stdout>":
-        click.echo(f"wrote {counted(offset, 'result')} to {output.name}", err=True)
-
-
-def _result_row(submission: SubmissionSummary) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        key: submission[key]
-        for key in (
-            "submission_uuid",
-            "grading_workflow_uuid",
-            "student_id",
-            "external_id",
-            "status",
-        )
-    }
-    assessment = submission["assessment"]
-    if assessment:
-        row["points_earned"] = assessment["points_earned"]
-        row["points_possible"] = assessment["points_possible"]
-        row["source"] = submission["current_assessment_type"]
-        for part in assessment["parts"]:
-            row[f"{part['criterion']}.option"] = part["option"]
-            row[f"{part['criterion']}.points"] = part["points"]
-            row[f"{part['criterion']}.confidence"] = part["confidence"]
-    return row
+            return
 
 
 @cli.command("grade-next")
@@ -518,6 +494,7 @@ def _register_subcommands() -> None:
     from essaygrader.cli.items import items
     from essaygrader.cli.review import review
     from essaygrader.cli.serve import serve
+    from essaygrader.cli.students import audit, erase_student, purge_texts
     from essaygrader.cli.tokens import tokens
 
     cli.add_command(bench)
@@ -525,6 +502,9 @@ def _register_subcommands() -> None:
     cli.add_command(review)
     cli.add_command(serve)
     cli.add_command(tokens)
+    cli.add_command(erase_student)
+    cli.add_command(purge_texts)
+    cli.add_command(audit)
 
 
 _register_subcommands()

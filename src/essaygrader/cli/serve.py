@@ -17,6 +17,7 @@ import click
 from essaygrader.cli.context import local_runtime
 from essaygrader.cli.demo import COURSE_ID, ITEM_ID, find_examples, put_example_item, read_example
 from essaygrader.cli.waiting import start_worker_process, stop_worker_process
+from essaygrader.domain.audit import Actor
 from essaygrader.errors import InternalError
 from essaygrader.runtime import Runtime
 
@@ -120,7 +121,9 @@ def announce_first_token(runtime: Runtime) -> None:
     sign in; it is printed this once (never logged) and stored only hashed."""
     if runtime.tokens.has_tokens():
         return
-    created = runtime.tokens.create_token("first admin (essaygrader serve)", "admin")
+    created = runtime.tokens.create_token(
+        "first admin (essaygrader serve)", "admin", actor=Actor("essaygrader serve, first start")
+    )
     click.echo(
         "created the first admin token; it is shown this once, so store it now:\n"
         f"    {created['token']}\n"

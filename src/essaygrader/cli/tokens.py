@@ -7,6 +7,7 @@ import click
 from essaygrader.cli.context import Commands, local_runtime, require_data
 from essaygrader.cli.reports import format_table
 from essaygrader.domain.access import Role
+from essaygrader.domain.audit import Actor
 
 
 @click.group(cls=Commands)
@@ -33,7 +34,9 @@ def tokens() -> None:
 @click.pass_context
 def tokens_create(ctx: click.Context, name: str, role: str, courses: tuple[str, ...]) -> None:
     """Create a token and print it; it is shown this once and stored only hashed."""
-    created = local_runtime(ctx).tokens.create_token(name, role, courses)
+    created = local_runtime(ctx).tokens.create_token(
+        name, role, courses, actor=Actor.command_line()
+    )
     click.echo(created["token"])
     scope = f" for {', '.join(created['courses'])}" if created["courses"] else ""
     click.echo(
@@ -68,5 +71,7 @@ def tokens_list(ctx: click.Context, include_revoked: bool) -> None:
 @click.pass_context
 def tokens_revoke(ctx: click.Context, token_uuid: str) -> None:
     """Revoke a token by its id (from `tokens list`); it stops working at once."""
-    revoked = require_data(local_runtime(ctx)).tokens.revoke_token(token_uuid)
+    revoked = require_data(local_runtime(ctx)).tokens.revoke_token(
+        token_uuid, actor=Actor.command_line()
+    )
     click.echo(f"revoked token {revoked['uuid']} ({revoked['name']})")

@@ -14,6 +14,9 @@ some courses) are left out: over HTTP, the token decides which courses a call re
 from __future__ import annotations
 
 import logging
+import random
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
@@ -25,9 +28,11 @@ from essaygrader.contract import (
     UNSET,
     AssessmentOut,
     AssessmentsList,
+    AuditPage,
     ClassifierSetOut,
     ClassifierSetsPage,
     CoursesPage,
+    Erased,
     ExamplesCheck,
     GradeNextOut,
     GradingService,
@@ -58,6 +63,9 @@ from essaygrader.errors import (
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+RETRY_STATUSES = frozenset({502, 503, 504})
+MAX_RETRY_DELAY = 10.0
 
 
 class HttpClient:
@@ -69,6 +77,16 @@ class HttpClient:
         timeout: Seconds to wait for each answer.
         http: An ``httpx``-compatible client to send requests with (tests pass an
             in-process one); by default one is made and closed with this object.
+        retries: How often a call that is safe to repeat is sent again after a timeout,
+            a lost connection or a 502, 503 or 504 answer.
+        retry_backoff: Seconds before the first retry; doubles each time, with jitter,
+            up to :data:`MAX_RETRY_DELAY`.
+
+    Calls that store something (``submit``, ``submit_many``, ``train_classifiers``) send
+    an ``Idempotency-Key`` (a new one per call unless given), and their retries send the
+    same key: the service stores the request once, however often it arrives. Reading
+    calls are retried as they are; other writes (``erase_student`` among them) only when
+    the connection could not be opened, since then nothing was sent.
     """
 
     def __init__(
@@ -78,11 +96,16 @@ class HttpClient:
         *,
         timeout: float = 30.0,
         http: httpx.Client | None = None,
+        retries: int = 3,
+        retry_backoff: float = 0.5,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         self._owns_http = http is None
         self._http = http or httpx.Client(timeout=timeout)
+        self.retries = retries
+        self.retry_backoff = retry_backoff
+        self._sleep: Callable[[float], None] = time.sleep
 
     def close(self) -> None:
         """Close the connections this client opened."""
@@ -183,6 +206,7 @@ class HttpClient:
         *,
         from_graded_submissions: bool = False,
         algorithm_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> TrainingStarted:
         """Store graded examples (and/or train on staff-graded submissions) and schedule
         training."""
@@ -191,9 +215,10 @@ class HttpClient:
             body["examples"] = examples
         if from_graded_submissions:
             body["from_graded_submissions"] = True
+        path = _item(course_id, item_id, "/training")
         return cast(
             "TrainingStarted",
-            self._object("POST", _item(course_id, item_id, "/training"), json=body),
+            self._object("POST", path, json=body, idempotency_key=_key(idempotency_key)),
         )
 
     def check_training_examples(
@@ -201,7 +226,10 @@ class HttpClient:
     ) -> ExamplesCheck:
         """Validate examples without storing them, reporting every invalid one."""
         path = _item(course_id, item_id, "/training/check")
-        return cast("ExamplesCheck", self._object("POST", path, json={"examples": examples}))
+        return cast(
+            "ExamplesCheck",
+            self._object("POST", path, json={"examples": examples}, read_only=True),
+        )
 
     def list_training_workflows(
         self, course_id: str, item_id: str, *, offset: int = 0, limit: int = 100
@@ -250,16 +278,24 @@ class HttpClient:
         *,
         external_id: str | None = None,
         text: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Submitted:
         """Store a submission and start grading it; the essay is ``text`` (or ``answer``,
-        its older name)."""
+        its older name).
+
+        Args:
+            idempotency_key: Sent as ``Idempotency-Key``; by default a new one per call.
+                Give your own (and keep it) to retry safely across restarts too.
+        """
         body: dict[str, Any] = {"student_id": student_id, "external_id": external_id}
         if answer is not None:
             body["answer"] = answer
         if text is not None:
             body["text"] = text
+        path = _item(course_id, item_id, "/submissions")
         return cast(
-            "Submitted", self._object("POST", _item(course_id, item_id, "/submissions"), json=body)
+            "Submitted",
+            self._object("POST", path, json=body, idempotency_key=_key(idempotency_key)),
         )
 
     def submit_many(
@@ -269,16 +305,23 @@ class HttpClient:
         submissions: Sequence[dict[str, Any]],
         *,
         progress: Callable[[int], None] | None = None,
+        idempotency_key: str | None = None,
     ) -> list[Submitted]:
         """Store several submissions in one transaction: all of them or, on error, none.
 
         Args:
             progress: Called once, with the number submitted, when the service answers.
+            idempotency_key: As for :meth:`submit`.
         """
         if isinstance(submissions, str | bytes) or not isinstance(submissions, Sequence):
             raise RequestError("must be a list", field="submissions", code="grading_invalid")
         path = _item(course_id, item_id, "/submissions/batch")
-        results = self._call("POST", path, json={"submissions": list(submissions)})
+        results = self._call(
+            "POST",
+            path,
+            json={"submissions": list(submissions)},
+            idempotency_key=_key(idempotency_key),
+        )
         if not isinstance(results, list):
             raise InternalError(f"essaygrader answered {path} with {type(results).__name__}")
         if progress:
@@ -314,7 +357,10 @@ class HttpClient:
     ) -> dict[str, str]:
         """``{uuid: status}`` for many workflows of one type; unknown ids are left out."""
         body = {"workflow_uuids": list(workflow_uuids), "task_type": task_type}
-        return cast("dict[str, str]", self._object("POST", "/workflows/statuses", json=body))
+        return cast(
+            "dict[str, str]",
+            self._object("POST", "/workflows/statuses", json=body, read_only=True),
+        )
 
     def list_submissions(
         self,
@@ -404,6 +450,38 @@ class HttpClient:
             self._object("GET", "/status", params={"course_id": course_id, "item_id": item_id}),
         )
 
+    # Student data and the audit log -------------------------------------------------
+
+    def erase_student(self, course_id: str, student_id: str) -> Erased:
+        """Delete a student's submissions, grading workflows and assessments in a course."""
+        course = _segment(course_id, "course_id", "student_data_invalid")
+        student = require_id(student_id, "student_id", "student_data_invalid")
+        # Not repeated after a lost answer: a second erasure would answer "nothing left",
+        # hiding what the first one deleted.
+        return cast(
+            "Erased",
+            self._object("POST", f"/courses/{course}/erasures", json={"student_id": student}),
+        )
+
+    def list_audit_records(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        course_id: str | None = None,
+        action: str | None = None,
+        student_id: str | None = None,
+    ) -> AuditPage:
+        """The audit log, newest first (admin tokens)."""
+        params = {
+            "offset": offset,
+            "limit": limit,
+            "course_id": course_id,
+            "action": action,
+            "student_id": student_id,
+        }
+        return cast("AuditPage", self._object("GET", "/audit", params=params))
+
     # Transport ----------------------------------------------------------------------
 
     def _object(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -422,21 +500,58 @@ class HttpClient:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        read_only: bool = False,
     ) -> Any:
         url = f"{self.base_url}{API_PREFIX}{path}"
         query = {k: v for k, v in (params or {}).items() if v is not None}
-        try:
-            response = self._http.request(
-                method, url, json=json, params=query, headers=self._headers
-            )
-        except httpx.TransportError as exc:
-            raise InternalError(
-                f"cannot reach essaygrader at {self.base_url}: {type(exc).__name__}: {exc}",
-                code="service_unreachable",
-            ) from exc
+        headers = dict(self._headers)
+        if idempotency_key is not None:
+            headers[IDEMPOTENCY_HEADER] = idempotency_key
+        # Sent again after an answer that may not have come: reads, and writes that the
+        # key makes happen once.
+        repeatable = method == "GET" or read_only or idempotency_key is not None
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(method, url, json=json, params=query, headers=headers)
+            except httpx.TransportError as exc:
+                # A connection that was never opened carried nothing: any call may retry.
+                unsent = isinstance(
+                    exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+                )
+                retryable = isinstance(
+                    exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError
+                )
+                if attempt < self.retries and retryable and (repeatable or unsent):
+                    self._back_off(attempt, method, path, f"{type(exc).__name__}: {exc}")
+                    attempt += 1
+                    continue
+                raise InternalError(
+                    f"cannot reach essaygrader at {self.base_url}: {type(exc).__name__}: {exc}",
+                    code="service_unreachable",
+                ) from exc
+            if response.status_code in RETRY_STATUSES and repeatable and attempt < self.retries:
+                self._back_off(attempt, method, path, f"HTTP {response.status_code}")
+                attempt += 1
+                continue
+            break
         if response.status_code >= 400:
             raise error_from_response(response.status_code, _json_or_none(response))
         return response.json()
+
+    def _back_off(self, attempt: int, method: str, path: str, reason: str) -> None:
+        delay = min(MAX_RETRY_DELAY, self.retry_backoff * 2**attempt) * random.uniform(0.5, 1.0)
+        log.warning(
+            "%s %s: %s; retry %d of %d in %.1fs",
+            method,
+            path,
+            reason,
+            attempt + 1,
+            self.retries,
+            delay,
+        )
+        self._sleep(delay)
 
 
 if TYPE_CHECKING:
@@ -469,6 +584,11 @@ _KIND_OF_STATUS: dict[int, type[EssayGraderError]] = {
     404: NotFoundError,
     409: ConflictError,
 }
+
+
+def _key(given: str | None) -> str:
+    """The caller's idempotency key, or a new one for this call (and its retries)."""
+    return given if given is not None else str(uuid.uuid4())
 
 
 def _json_or_none(response: httpx.Response) -> Any:

@@ -369,6 +369,13 @@ class SubmissionOut(TypedDict):
     ]
     review_status: SubmissionReviewName
     current_assessment_type: Literal["ai", "staff"] | None
+    # Not required, so the released document's required fields stay as they were.
+    text_purged_at: NotRequired[
+        Annotated[
+            str | None,
+            Field(description="When the retention period removed the essay's text, if it did."),
+        ]
+    ]
 
 
 @_open

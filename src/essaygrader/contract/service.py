@@ -33,6 +33,7 @@ from essaygrader.contract.results import (
     TrainingWorkflowOut,
     TrainingWorkflowsPage,
 )
+from essaygrader.contract.student_data import AuditPage, Erased
 
 
 class _Unset:
@@ -105,9 +106,11 @@ class GradingService(Protocol):
         *,
         from_graded_submissions: bool = False,
         algorithm_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> TrainingStarted:
         """Store graded examples (uploaded, and/or the item's staff-graded submissions) and
-        schedule training of one classifier per criterion."""
+        schedule training of one classifier per criterion; a retry with the same
+        ``idempotency_key`` starts nothing again."""
         ...
 
     def check_training_examples(
@@ -151,9 +154,11 @@ class GradingService(Protocol):
         *,
         external_id: str | None = None,
         text: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Submitted:
         """Store a submission and start grading it (or wait for classifiers); the essay is
-        ``text``, or ``answer`` (its older name)."""
+        ``text``, or ``answer`` (its older name). A retry with the same
+        ``idempotency_key`` returns the first call's result and stores nothing."""
         ...
 
     def submit_many(
@@ -163,8 +168,10 @@ class GradingService(Protocol):
         submissions: Sequence[dict[str, Any]],
         *,
         progress: Callable[[int], None] | None = None,
+        idempotency_key: str | None = None,
     ) -> list[Submitted]:
-        """Store several submissions in one transaction: all of them or, on error, none."""
+        """Store several submissions in one transaction: all of them or, on error, none;
+        a retry with the same ``idempotency_key`` stores nothing again."""
         ...
 
     def get_submission(self, submission_uuid: str) -> SubmissionOut:
@@ -248,4 +255,23 @@ class GradingService(Protocol):
 
     def status(self, course_id: str | None = None, item_id: str | None = None) -> StatusOut:
         """Workflow counts, queue lengths, the oldest unfinished work and live workers."""
+        ...
+
+    # Student data and the audit log
+
+    def erase_student(self, course_id: str, student_id: str) -> Erased:
+        """Delete a student's submissions, grading workflows and assessments in a course,
+        leaving an audit record that holds no text."""
+        ...
+
+    def list_audit_records(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        course_id: str | None = None,
+        action: str | None = None,
+        student_id: str | None = None,
+    ) -> AuditPage:
+        """The audit log, newest first: erasures, purges, tokens created and revoked."""
         ...

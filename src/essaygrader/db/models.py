@@ -211,7 +211,17 @@ class ClassifierRecord(Base):
 
 class SubmissionRecord(Base):
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submissions_item", "course_id", "item_id", "id"),)
+    __table_args__ = (
+        Index("ix_submissions_item", "course_id", "item_id", "id"),
+        Index("ix_submissions_student", "course_id", "student_id"),
+        # The retention purge's index: essays still held, by age.
+        Index(
+            "ix_submissions_unpurged",
+            "created_at",
+            sqlite_where=text("text_purged_at IS NULL"),
+            postgresql_where=text("text_purged_at IS NULL"),
+        ),
+    )
 
     # The integer key keeps the order submissions arrived in, even within one batch.
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -223,6 +233,8 @@ class SubmissionRecord(Base):
     answer: Mapped[Any] = mapped_column(JSON)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the retention period purged the essay (text and answer emptied, scores kept).
+    text_purged_at: Mapped[datetime | None]
 
 
 class GradingWorkflowRecord(WorkflowColumns, Base):
@@ -310,3 +322,47 @@ class ApiTokenRecord(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class IdempotencyKeyRecord(Base):
+    """A request made with an ``Idempotency-Key``, and the response it got: a retry with the
+    same key is answered this response instead of doing the work again.
+
+    Written in the transaction of the records the request created, so a key is stored
+    exactly when they are.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("owner", "operation", "key", name="uq_idempotency_keys_owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The token that sent the key ("" for in-process callers): keys of two tokens never meet.
+    owner: Mapped[str] = mapped_column(String(36))
+    operation: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(255))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    response: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AuditRecord(Base):
+    """One action of staff or of the service on people's data or on access: an erasure,
+    a retention purge, a token created or revoked. Written in the transaction of the
+    action itself, and never changed; it holds no essay text.
+    """
+
+    __tablename__ = "audit_records"
+    __table_args__ = (Index("ix_audit_records_course", "course_id", "at"),)
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    # Who acted: a token (its uuid and name), or the command line or the service itself.
+    actor: Mapped[str] = mapped_column(String(255))
+    actor_token_uuid: Mapped[str | None] = mapped_column(String(36))
+    course_id: Mapped[str | None] = mapped_column(String(255))
+    # What it acted on: a token's uuid, or an erased student's id as a sha256 digest.
+    subject: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]]

@@ -47,12 +47,19 @@ class Permission(StrEnum):
     READ_BACKLOG = "read the backlog"
     READ_METRICS = "read service metrics"
     MANAGE_TOKENS = "create, list and revoke API tokens"
+    ERASE_STUDENTS = "erase a student's submissions and assessments"
+    READ_AUDIT = "read the audit log"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.STAFF: frozenset(Permission)
-    - {Permission.SUBMIT, Permission.READ_METRICS, Permission.MANAGE_TOKENS},
+    - {
+        Permission.SUBMIT,
+        Permission.READ_METRICS,
+        Permission.MANAGE_TOKENS,
+        Permission.READ_AUDIT,
+    },
     Role.PLATFORM: frozenset({Permission.SUBMIT, Permission.READ_ASSESSMENTS}),
     Role.WORKER: frozenset(),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from essaygrader.api.housekeeping import Housekeeping
 from essaygrader.api.queue import TaskQueue
 from essaygrader.config import Settings
 from essaygrader.worker.api import AIWorkerAPI
@@ -21,6 +22,9 @@ class WorkerServices(Protocol):
 
     @property
     def task_queue(self) -> TaskQueue: ...
+
+    @property
+    def housekeeping(self) -> Housekeeping: ...
 
     def after_fork(self) -> None:
         """In a forked pool process: drop connections inherited from the parent."""

@@ -1,9 +1,10 @@
 """The worker process: a Celery worker plus its maintenance thread.
 
 The maintenance thread runs in the worker's main process, after the pool has forked: it
-records a heartbeat (so commands can tell whether a worker is running) and runs the
+records a heartbeat (so commands can tell whether a worker is running), runs the
 sweeper every ``sweep_interval_seconds``, which re-sends unfinished workflows that the
-broker may have lost.
+broker may have lost, and hourly the housekeeping (old idempotency keys, and essay texts
+past the retention period).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from essaygrader.queues.celery_app import CeleryTaskQueue, broker_kind
 from essaygrader.queues.services import WorkerServices
 
 log = logging.getLogger(__name__)
+
+# Idempotency keys live a day and retention periods are days: hourly is soon enough.
+HOUSEKEEPING_INTERVAL_SECONDS = 3600.0
 
 
 class Maintenance:
@@ -51,6 +55,7 @@ class Maintenance:
     def _run(self) -> None:
         settings = self.services.settings
         next_sweep = 0.0
+        next_housekeeping = 0.0
         elapsed = 0.0
         tick = min(settings.worker_heartbeat_seconds, settings.sweep_interval_seconds)
         while not self._stop.is_set():
@@ -59,6 +64,10 @@ class Maintenance:
                 if elapsed >= next_sweep:
                     self.services.worker.sweep()
                     next_sweep = elapsed + settings.sweep_interval_seconds
+                if elapsed >= next_housekeeping:
+                    # Due again in an hour even if this run fails: it is never urgent.
+                    next_housekeeping = elapsed + HOUSEKEEPING_INTERVAL_SECONDS
+                    self.services.housekeeping.run()
             except Exception:
                 # Keep the thread alive through a database outage; log and try again.
                 log.exception("worker maintenance failed; retrying in %.0fs", tick)

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path
 
-from essaygrader.domain.access import Permission, Principal
+from essaygrader.contract import GradingWorkflowOut, TrainingWorkflowOut
+from essaygrader.domain.access import Permission, Principal, Role
+from essaygrader.domain.audit import Actor
+from essaygrader.domain.redaction import without_server_details
 from essaygrader.errors import EssayGraderError, ForbiddenError
 from essaygrader.web.deps import PrincipalDep
+
+Workflow = TypeVar("Workflow", GradingWorkflowOut, TrainingWorkflowOut)
 
 CoursePath = Annotated[str, Path(description="The course's id.")]
 ItemPath = Annotated[str, Path(description="The item's id, unique in its course.")]
@@ -59,6 +64,28 @@ def hide_foreign(principal: Principal, course_id: str, not_found: EssayGraderErr
     """Raise ``not_found``, the error of a missing record, for another course's record."""
     if not principal.covers(course_id):
         raise not_found
+
+
+def actor_of(principal: Principal) -> Actor:
+    """The audit log's name for what ``principal`` does: its token's name and uuid."""
+    return Actor(principal.name, principal.token_uuid)
+
+
+def readable_error(principal: Principal, error: str | None) -> str | None:
+    """A workflow's error as ``principal`` may read it.
+
+    Admins run the service and see it whole; staff and platform tokens see it without
+    file paths, URLs and addresses (the worker's log keeps the full text).
+    """
+    if error is None or principal.role is Role.ADMIN:
+        return error
+    return without_server_details(error)
+
+
+def readable_workflow(principal: Principal, workflow: Workflow) -> Workflow:
+    """``workflow`` with its ``last_error`` as ``principal`` may read it."""
+    workflow["last_error"] = readable_error(principal, workflow["last_error"])
+    return workflow
 
 
 def allowed(permission: Permission) -> Callable[[Principal], Principal]:
@@ -108,5 +135,7 @@ ItemsLister = Annotated[Principal, Depends(allowed(Permission.READ_ITEMS))]
 AssessmentReader = Annotated[Principal, Depends(allowed(Permission.READ_ASSESSMENTS))]
 Grader = Annotated[Principal, Depends(allowed(Permission.GRADE))]
 TrainingWorkflowReader = Annotated[Principal, Depends(allowed(Permission.READ_TRAINING))]
+StudentEraser = Annotated[CourseAccess, Depends(in_course(Permission.ERASE_STUDENTS))]
+AuditReader = Annotated[Principal, Depends(allowed(Permission.READ_AUDIT))]
 BacklogReader = Annotated[Principal, Depends(allowed(Permission.READ_BACKLOG))]
 MetricsReader = Annotated[Principal, Depends(allowed(Permission.READ_METRICS))]

@@ -15,12 +15,14 @@ from essaygrader.web.docs import install_docs
 from essaygrader.web.errors import install_error_handlers
 from essaygrader.web.limits import BodySizeLimit
 from essaygrader.web.metrics import HttpMetrics, HttpMetricsMiddleware
+from essaygrader.web.rate_limit import FailureLimiter
 from essaygrader.web.routes import (
     backlog,
     grade_next,
     items,
     operations,
     reviews,
+    students,
     submissions,
     training,
     workflows,
@@ -40,6 +42,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         409: "Conflicts with the current state.",
         413: "Request body too large.",
         422: "An invalid field, named in the error.",
+        429: "Too many wrong tokens from this address lately; wait `Retry-After` seconds.",
         500: "Failed on our side.",
     }.items()
 }
@@ -81,10 +84,18 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = served
     app.state.http_metrics = HttpMetrics()
+    settings = served.settings
+    # In this process's memory: each server process counts failures for itself.
+    app.state.api_auth_limiter = FailureLimiter(
+        settings.api_auth_failure_limit, settings.auth_failure_window_seconds
+    )
+    app.state.sign_in_limiter = FailureLimiter(
+        settings.sign_in_failure_limit, settings.auth_failure_window_seconds
+    )
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    for module in (items, training, submissions, grade_next, reviews, workflows, backlog):
+    for module in (items, training, submissions, grade_next, reviews, workflows, backlog, students):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(operations.router)

@@ -9,7 +9,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from essaygrader.api.ai import AIGradingAPI
 from essaygrader.domain.access import Principal
+from essaygrader.errors import ForbiddenError
 from essaygrader.runtime import Runtime
+from essaygrader.web.rate_limit import FailureLimiter, client_address
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -36,6 +38,7 @@ bearer = HTTPBearer(
 
 
 def get_principal(
+    request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
@@ -43,8 +46,33 @@ def get_principal(
 
     Raises:
         ForbiddenError: ``unauthenticated``; no token, or an unknown or revoked one.
+        RequestError: ``rate_limited``; this address sent too many wrong tokens lately.
     """
-    return runtime.tokens.authenticate(credentials.credentials if credentials else None)
+    token = credentials.credentials if credentials else None
+    return authenticate_limited(
+        request, runtime, token, request.app.state.api_auth_limiter, "API authentications"
+    )
+
+
+def authenticate_limited(
+    request: Request, runtime: Runtime, token: str | None, limiter: FailureLimiter, what: str
+) -> Principal:
+    """The holder of ``token``; a wrong one counts against the client's address.
+
+    A request without any token is not a guess and is not counted.
+
+    Raises:
+        ForbiddenError: ``unauthenticated``; no token, or an unknown or revoked one.
+        RequestError: ``rate_limited``; the address must wait (``retry_after`` seconds).
+    """
+    address = client_address(request)
+    limiter.check(address, what)
+    try:
+        return runtime.tokens.authenticate(token)
+    except ForbiddenError:
+        if token:
+            limiter.failed(address)
+        raise
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

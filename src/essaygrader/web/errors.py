@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from essaygrader.errors import (
     ConflictError,
@@ -34,6 +35,7 @@ STATUS_OF_CODE: dict[str, int] = {
     "unauthenticated": 401,
     "malformed_request": 400,
     "payload_too_large": 413,
+    "rate_limited": 429,
 }
 STATUS_OF_KIND: tuple[tuple[type[EssayGraderError], int], ...] = (
     (ForbiddenError, 403),
@@ -52,6 +54,8 @@ AREA_CODES: dict[str, str] = {
     "submissions": "grading_invalid",
     "workflows": "grading_invalid",
     "backlog": "rescheduling_invalid",
+    "students": "student_data_invalid",
+    "audit": "audit_invalid",
 }
 
 INTERNAL_MESSAGE = "something failed on our side; the details are in the service's log"
@@ -79,6 +83,8 @@ def error_response(
     headers = dict(headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", "Bearer")
+    if status == 429:
+        headers.setdefault("Retry-After", str(error.details.get("retry_after", 1)))
     error_page: ErrorPage | None = getattr(request.app.state, "error_page", None)
     if error_page is not None and request.url.path.startswith("/dashboard"):
         response = error_page(request, error, status)
@@ -108,8 +114,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         error = NotFoundError(f"nothing at {request.method} {request.url.path}")
     elif exc.status_code == 405:
-        error = RequestError(f"{request.method} is not allowed on {request.url.path}")
+        allowed = allowed_methods(request)
+        if request.method in allowed and exc.headers and "Allow" in exc.headers:
+            # A mounted app (the static files) took the path and refused the method itself.
+            allowed = [m.strip() for m in exc.headers["Allow"].split(",")]
+        error = RequestError(
+            f"{request.method} is not allowed on {request.url.path}; use "
+            f"{' or '.join(allowed) or 'another path'}"
+        )
         error.code = "method_not_allowed"
+        return error_response(
+            request, error, status=405, headers={**(exc.headers or {}), "Allow": ", ".join(allowed)}
+        )
     else:
         error = RequestError(str(exc.detail))
         error.code = f"http_{exc.status_code}"
@@ -119,6 +135,28 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     log.error("%s %s failed unexpectedly", request.method, request.url.path, exc_info=exc)
     return error_response(request, InternalError(f"{type(exc).__name__}: {exc}"))
+
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at the request's path.
+
+    Starlette's own 405 names the methods of the first route that matched the path
+    alone, but several routes can share a path (GET and PATCH of an item are two), and
+    routers nest; asking the routes about each method finds them all.
+    """
+    routes = request.app.router.routes
+    # A mount (the static files) narrows root_path for its app; match from the top.
+    top = {**request.scope, "root_path": request.scope.get("app_root_path", "")}
+    if "app_root_path" not in request.scope:
+        top["root_path"] = request.scope.get("root_path", "")
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(route.matches({**top, "method": method})[0] is Match.FULL for route in routes)
+    ]
 
 
 def validation_error(request: Request, exc: RequestValidationError) -> RequestError:
@@ -136,10 +174,14 @@ def validation_error(request: Request, exc: RequestValidationError) -> RequestEr
         loc = loc[1:]
     field = field_path(loc) or None
     message = str(problem.get("msg", "is invalid"))
+    if problem.get("type") == "value_error" and "error" in problem.get("ctx", {}):
+        message = str(problem["ctx"]["error"])  # a validator's own words, without "Value error, "
     if field is None and problem.get("type") == "missing":
         message = "a JSON body is required"
     tags = getattr(request.scope.get("route"), "tags", None)
     code = AREA_CODES.get(str(tags[0]), "bad_request") if tags else "bad_request"
+    if field == "Idempotency-Key":
+        code = "idempotency_key_invalid"  # as the Python API names it
     return RequestError(message[:1].lower() + message[1:], code=code, field=field)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import socket
 
 import pytest
 
@@ -275,3 +276,33 @@ def test_grade_next_lists_the_queue_and_what_is_thin(run, created, db):
     assert "ideas: poor 0, fair 0, good 0; 5 more essays at 'poor' would help most" in lines
     found = json.loads(run("grade-next", "--course", "c", "--item", "i", "--json").output)
     assert len(found["submissions"]) == 5
+
+
+def test_results_csv_cannot_run_as_a_spreadsheet_formula(run, created, db):
+    hostile = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1:A9)"]
+    essays = "".join(
+        json.dumps({"student_id": sid, "text": essay(30, i), "external_id": f"={i}"}) + "\n"
+        for i, sid in enumerate(hostile)
+    )
+    write(created / "essays.jsonl", essays)
+    assert run("submit", "--course", "c", "--item", "i", created / "essays.jsonl").exit_code == 0
+    output = run("results", "--course", "c", "--item", "i").output
+    rows = list(csv.DictReader(output.splitlines()))
+    assert [r["student_id"] for r in rows] == ["'" + sid for sid in hostile]
+    assert [r["external_id"] for r in rows] == [f"'={i}" for i in range(4)]
+    # JSON Lines is not read as formulas: it keeps the values as they are.
+    lines = run("results", "--course", "c", "--item", "i", "--format", "jsonl").output
+    assert [json.loads(line)["student_id"] for line in lines.splitlines()] == hostile
+
+
+def test_status_shows_unknown_queue_lengths_when_the_broker_does_not_answer(
+    run, created, monkeypatch
+):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("ESSAYGRADER_BROKER_URL", f"redis://127.0.0.1:{port}/0")
+    result = run("status")
+    assert "queues    training ?, grading ?" in result.output
+    shown = json.loads(run("status", "--json").output)
+    assert shown["queues"] == {"training": None, "grading": None}

@@ -96,3 +96,30 @@ def test_staff_assessments_migrate_down_and_up(runtime, api):
         command.upgrade(config, "head")
     assert api.get_item("course-a", "item-1")["review_policy"] == "none"
     assert api.get_submission(uuid)["review_status"] == "none"
+
+
+def test_keys_audit_and_retention_migrate_down_and_up(database_url):
+    database = Database(database_url)
+    database.migrate()
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+
+    def schema():
+        found = inspect(database.engine)
+        return set(found.get_table_names()), {c["name"] for c in found.get_columns("submissions")}
+
+    try:
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0003")
+        tables, columns = schema()
+        assert not {"idempotency_keys", "audit_records"} & tables
+        assert "text_purged_at" not in columns
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        tables, columns = schema()
+        assert {"idempotency_keys", "audit_records"} <= tables
+        assert "text_purged_at" in columns
+    finally:
+        database.dispose()

@@ -296,6 +296,16 @@ CASES = [
         lambda c: f"/api/v1/courses/{c.course_id}/reschedule",
         STAFF_OF_A,
     ),
+    RouteCase(
+        "erase a student",
+        "POST",
+        "/api/v1/courses/{course_id}/erasures",
+        lambda c: f"/api/v1/courses/{c.course_id}/erasures",
+        STAFF_OF_A,
+        # A student of nobody: the world's records stay for the other cases.
+        body=lambda role: {"student_id": f"gone-{role}"},
+    ),
+    RouteCase("audit log", "GET", "/api/v1/audit", lambda c: "/api/v1/audit", ADMIN),
     RouteCase("metrics", "GET", "/metrics", lambda c: "/metrics", ADMIN),
     RouteCase(
         "liveness", "GET", "/healthz", lambda c: "/healthz", EVERYONE | {"worker"}, public=True
@@ -412,6 +422,22 @@ DASHBOARD_CASES = [
     DashboardCase("quality", "GET", f"{DPAGE}/quality", _page("/quality"), DASHBOARD_OF_A),
     DashboardCase(
         "submissions", "GET", f"{DPAGE}/submissions", _page("/submissions"), DASHBOARD_OF_A
+    ),
+    DashboardCase(
+        "erase a student",
+        "POST",
+        "/dashboard/courses/{course_id}/erasures",
+        lambda c, s: f"/dashboard/courses/{c.course_id}/erasures",
+        DASHBOARD_OF_A,
+        success=303,
+        data=lambda role: {"student_id": f"gone-{role}", "confirm": "erase"},
+    ),
+    DashboardCase(
+        "results download",
+        "GET",
+        f"{DPAGE}/results.csv",
+        _page("/results.csv"),
+        DASHBOARD_OF_A,
     ),
     DashboardCase(
         "create an item",

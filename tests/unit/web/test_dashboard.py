@@ -13,11 +13,16 @@ from fastapi.testclient import TestClient
 from essaygrader.web.app import create_app
 from essaygrader.web.dashboard.charts import bar_chart, heat_map, shade
 from tests.conftest import row_counts
-from tests.factories import RUBRIC, examples, sample_metrics, train_with_metrics
+from tests.factories import RUBRIC, essay, examples, sample_metrics, train_with_metrics
+
+
+def browser(app):
+    """A client that sends Origin with its posts, as every browser does."""
+    return TestClient(app, headers={"Origin": "http://testserver"})
 
 
 def signed_in(app, token):
-    client = TestClient(app)
+    client = browser(app)
     response = client.post(
         "/dashboard/sign-in", data={"token": token, "next": "/dashboard/"}, follow_redirects=False
     )
@@ -41,7 +46,7 @@ def examples_csv(rows):
 
 
 def test_signing_in_and_out(app, tokens):
-    anonymous = TestClient(app)
+    anonymous = browser(app)
     first = anonymous.get("/dashboard/courses/course-a", follow_redirects=False)
     assert first.status_code == 303
     assert first.headers["location"] == "/dashboard/sign-in?next=%2Fdashboard%2Fcourses%2Fcourse-a"
@@ -67,7 +72,7 @@ def test_signing_in_and_out(app, tokens):
 
 
 def test_sign_in_goes_only_to_dashboard_pages(app, tokens):
-    client = TestClient(app)
+    client = browser(app)
     for target in ("https://evil.example/", "//evil.example/x", "/api/v1/items"):
         response = client.post(
             "/dashboard/sign-in",
@@ -79,7 +84,7 @@ def test_sign_in_goes_only_to_dashboard_pages(app, tokens):
 
 @pytest.mark.parametrize("role", ["platform_a", "worker"])
 def test_only_admin_and_staff_tokens_sign_in(app, tokens, role):
-    response = TestClient(app).post("/dashboard/sign-in", data={"token": tokens[role]})
+    response = browser(app).post("/dashboard/sign-in", data={"token": tokens[role]})
     assert response.status_code == 403
     assert "for admin and staff tokens" in response.text
 
@@ -323,6 +328,7 @@ def test_backlog_alert_and_rescheduling(runtime, tokens, world):
 
 
 def test_form_posts_from_other_sites_are_refused(staff_a, runtime, world):
+    del staff_a.headers["origin"]
     before = row_counts(runtime)
     for header in ("origin", "referer"):
         response = staff_a.post(
@@ -333,6 +339,30 @@ def test_form_posts_from_other_sites_are_refused(staff_a, runtime, world):
         assert response.status_code == 403
         assert "form posts from other sites are refused" in response.text
     assert row_counts(runtime) == before
+
+
+def test_form_posts_naming_no_origin_are_refused(app, runtime, tokens, world):
+    # A post with neither Origin nor Referer did not come from a dashboard page.
+    client = signed_in(app, tokens["staff_a"])
+    del client.headers["origin"]
+    before = row_counts(runtime)
+    for path, data in (
+        ("/dashboard/courses/course-a/items", {"item_id": "x", "rubric": json.dumps(RUBRIC)}),
+        ("/dashboard/courses/course-a/reschedule", {"task_type": "all"}),
+        ("/dashboard/sign-out", {}),
+        ("/dashboard/sign-in", {"token": tokens["staff_a"]}),
+    ):
+        response = client.post(path, data=data, follow_redirects=False)
+        assert response.status_code == 403, path
+        assert "Origin or Referer" in response.text
+    assert row_counts(runtime) == before
+    same_site = client.post(
+        "/dashboard/courses/course-a/reschedule",
+        data={"task_type": "all"},
+        headers={"Referer": "http://testserver/dashboard/courses/course-a"},
+        follow_redirects=False,
+    )
+    assert same_site.status_code == 303
 
 
 def test_staff_cannot_reach_what_their_role_forbids(app, runtime, tokens, world):
@@ -365,3 +395,39 @@ def test_bar_chart_orders_bars_by_points():
     assert "<title>1 example scored 10 by people</title>" in svg
     assert "not recorded" in bar_chart({}, caption="d")
     assert "not recorded" in bar_chart({"a": "b"}, caption="d")
+
+
+def test_results_download_is_safe_to_open_in_a_spreadsheet(app, api, tokens, world, task_queue):
+    api.submit(
+        "course-a", "item-1", '=HYPERLINK("http://evil.example")', essay(40), external_id="@x"
+    )
+    task_queue.join()
+    staff = signed_in(app, tokens["staff_a"])
+    page = staff.get("/dashboard/courses/course-a/items/item-1/submissions")
+    assert 'href="/dashboard/courses/course-a/items/item-1/results.csv"' in page.text
+    response = staff.get("/dashboard/courses/course-a/items/item-1/results.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 2
+    hostile = rows[-1]
+    assert hostile["student_id"] == '\'=HYPERLINK("http://evil.example")'
+    assert hostile["external_id"] == "'@x"
+    assert hostile["ideas.option"]
+    other = signed_in(app, tokens["staff_b"])
+    assert other.get("/dashboard/courses/course-a/items/item-1/results.csv").status_code == 403
+
+
+def test_what_platforms_send_is_shown_as_text_never_run(app, api, tokens, world, task_queue):
+    hostile = '<script>alert("x")</script>'
+    api.submit("course-a", "item-1", hostile, essay(40), external_id='"><img src=x onerror=y>')
+    task_queue.join()
+    page = signed_in(app, tokens["staff_a"]).get(
+        "/dashboard/courses/course-a/items/item-1/submissions"
+    )
+    assert hostile not in page.text
+    assert "&lt;script&gt;" in page.text
+    assert "<img src=x" not in page.text
+    # And were anything to slip through, the page runs only its own scripts.
+    assert "script-src 'self'" in page.headers["content-security-policy"]

@@ -16,7 +16,8 @@ from tests.unit.web.route_cases import DASHBOARD_CASES
 
 
 def as_role(app, token):
-    return TestClient(app, cookies={COOKIE: token})
+    # Origin, as a browser sends with every post.
+    return TestClient(app, cookies={COOKIE: token}, headers={"Origin": "http://testserver"})
 
 
 def test_the_dashboard_table_covers_every_dashboard_route():

@@ -68,6 +68,47 @@ def test_wrong_method_is_405(http, admin):
     assert_error(http.delete("/api/v1/items", headers=admin), 405, "method_not_allowed")
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/api/v1/items", "GET"),
+        # Two routes share these paths: the header names both methods.
+        ("DELETE", "/api/v1/courses/course-a/items/item-1", "GET, PATCH"),
+        ("PUT", "/api/v1/courses/course-a/items/item-1/submissions", "GET, POST"),
+        ("PUT", "/api/v1/courses/course-a/items/item-1/training", "GET, POST"),
+        ("POST", "/healthz", "GET"),
+        ("PATCH", "/openapi.json", "GET, HEAD"),
+        ("DELETE", "/dashboard/static/dashboard.css", "GET, HEAD"),
+    ],
+)
+def test_405_names_every_allowed_method(http, admin, item, method, path, allow):
+    response = http.request(method, path, headers=admin)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    for allowed in allow.split(", "):
+        if allowed != "HEAD":
+            assert http.request(allowed, path, headers=admin).status_code != 405
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"prompt": None}, "prompt", 'send "" for no prompt'),
+        ({"published": None}, "published", "true or false"),
+        ({"rubric": None}, "rubric", "must be an object"),
+        ({"prompt": "x" * 100_001}, "prompt", "at most"),
+    ],
+)
+def test_null_where_an_item_needs_a_value_is_422_naming_it(
+    http, runtime, admin, item, body, field, message
+):
+    before = row_counts(runtime)
+    response = http.patch("/api/v1/courses/course-a/items/item-1", json=body, headers=admin)
+    assert_error(response, 422, "item_invalid", field, message)
+    assert row_counts(runtime) == before
+    assert http.get("/api/v1/courses/course-a/items/item-1", headers=admin).json()["prompt"] == ""
+
+
 def test_conflicts_are_409(http, runtime, admin, item, task_queue):
     before = row_counts(runtime)
     again = http.post(

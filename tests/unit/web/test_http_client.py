@@ -22,8 +22,8 @@ from tests.factories import RUBRIC, essay, examples
 # Calls that only make sense inside the service.
 SERVER_ONLY = {"statistics"}
 # Arguments that only make sense inside the service: over HTTP the token decides (which
-# courses, and who grades or reviews: the token's name).
-SERVER_ONLY_ARGUMENTS = {"course_ids", "scorer_id", "reviewer_id"}
+# courses, whose idempotency keys, who grades, reviews or acts: the token's name).
+SERVER_ONLY_ARGUMENTS = {"course_ids", "scorer_id", "reviewer_id", "idempotency_owner", "actor"}
 
 
 def public_methods(cls):

@@ -4,7 +4,9 @@ the OpenAPI document."""
 from __future__ import annotations
 
 import re
+import socket
 
+import pytest
 from fastapi.testclient import TestClient
 
 from essaygrader.config import Settings
@@ -44,6 +46,45 @@ def test_not_ready_when_the_broker_is_down(runtime, http, monkeypatch):
     response = http.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("scheme", ["redis", "amqp"])
+def test_a_broker_that_does_not_answer_is_not_ready_and_its_queues_unknown(
+    scheme, settings, tokens
+):
+    # The real Celery queue, on a port where nothing listens: no stand-in for the broker.
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    if scheme == "amqp":
+        url = f"amqp://guest:guest@127.0.0.1:{closed_port()}//"
+    runtime = Runtime(settings.with_overrides(broker_url=url))
+    assert runtime.task_queue.queue_lengths() == {"training": None, "grading": None}
+    admin = auth(runtime.tokens.create_token("ops", "admin")["token"])
+    with TestClient(create_app(runtime)) as http:
+        ready = http.get("/readyz")
+        status = http.get("/api/v1/status", headers=admin)
+        metrics = http.get("/metrics", headers=admin)
+        http.cookies.clear()
+        signed = http.post(
+            "/dashboard/sign-in",
+            data={"token": admin["Authorization"][7:]},
+            headers={"Origin": "http://testserver"},
+        )
+    runtime.close()
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["broker"] == {"ok": False, "detail": "unreachable"}
+    assert ready.json()["checks"]["database"]["ok"] is True
+    assert status.json()["queues"] == {"training": None, "grading": None}
+    # Prometheus has no "unknown": the series are left out rather than shown as 0.
+    assert "essaygrader_queue_length{" not in metrics.text
+    assert signed.status_code == 200
+    for queue in ("training", "grading"):
+        assert f'data-queue="{queue}">?</td>' in signed.text
 
 
 def samples(text: str) -> dict[str, float]:

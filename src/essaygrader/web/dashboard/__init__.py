@@ -12,9 +12,16 @@ from essaygrader.web.dashboard.render import PREFIX, error_page
 
 def dashboard_routers() -> list[APIRouter]:
     """Every router of the dashboard: its pages, forms, sign-in and token pages."""
-    from essaygrader.web.dashboard import forms, pages, session, tokens
+    from essaygrader.web.dashboard import downloads, forms, pages, session, students, tokens
 
-    return [session.router, pages.router, forms.router, tokens.router]
+    return [
+        session.router,
+        pages.router,
+        forms.router,
+        tokens.router,
+        downloads.router,
+        students.router,
+    ]
 
 
 def install_dashboard(app: FastAPI) -> None:

@@ -18,7 +18,7 @@ from essaygrader.contract import WorkflowStatusName as WorkflowStatus
 from essaygrader.domain.access import Permission, Principal
 from essaygrader.errors import NotFoundError
 from essaygrader.runtime import Runtime
-from essaygrader.web.access import check_course, check_permission
+from essaygrader.web.access import check_course, check_permission, readable_error, readable_workflow
 from essaygrader.web.dashboard import charts
 from essaygrader.web.dashboard.render import PREFIX, redirect, render, url_part
 from essaygrader.web.dashboard.session import UserDep
@@ -88,12 +88,22 @@ def course_context(
         "algorithms": offered_algorithms(runtime),
         "default_algorithm": runtime.settings.default_algorithm,
         "can_manage": principal.may(Permission.MANAGE_ITEMS),
+        "can_erase": principal.may(Permission.ERASE_STUDENTS),
+        "erase_error": None,
         "form": form or {},
         "form_error": form_error,
         "notice": request.query_params.get("notice"),
         "counts": {
             k: request.query_params.get(k)
-            for k in ("training", "grading", "waiting", "not_retrained")
+            for k in (
+                "training",
+                "grading",
+                "waiting",
+                "not_retrained",
+                "submissions",
+                "assessments",
+                "grading_workflows",
+            )
         },
     }
 
@@ -111,7 +121,12 @@ def item_context(
     runtime = request.app.state.runtime
     api = runtime.client
     item = api.get_item(course_id, item_id)
-    training = api.list_training_workflows(course_id, item_id, limit=5)["training_workflows"]
+    training = [
+        readable_workflow(principal, workflow)
+        for workflow in api.list_training_workflows(course_id, item_id, limit=5)[
+            "training_workflows"
+        ]
+    ]
     return {
         "course_id": course_id,
         "item_id": item_id,
@@ -191,7 +206,7 @@ def training_status(
         "criteria_done": workflow["criteria_done"],
         "criteria_total": workflow["criteria_total"],
         "attempts": workflow["attempts"],
-        "last_error": workflow["last_error"],
+        "last_error": readable_error(user, workflow["last_error"]),
     }
     return JSONResponse(shown, headers={"Cache-Control": "no-store"})
 

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from essaygrader.domain.access import Permission, Principal, Role
 from essaygrader.errors import RequestError
-from essaygrader.web.access import check_permission
+from essaygrader.web.access import actor_of, check_permission
 from essaygrader.web.dashboard.render import PREFIX, redirect, render, shown_error
 from essaygrader.web.dashboard.session import SameOrigin, UserDep
 from essaygrader.web.deps import RuntimeDep
@@ -75,7 +75,7 @@ def create_token(
     form = {"name": name, "role": role, "courses": courses}
     listed = [c.strip() for c in courses.replace("\n", ",").split(",") if c.strip()]
     try:
-        created = runtime.tokens.create_token(name.strip(), role, listed)
+        created = runtime.tokens.create_token(name.strip(), role, listed, actor=actor_of(user))
     except RequestError as exc:
         context = tokens_context(runtime, user, form=form, form_error=shown_error(exc))
         return render(request, "tokens.html", context, status=status_for(exc))
@@ -86,5 +86,5 @@ def create_token(
 def revoke_token(user: UserDep, runtime: RuntimeDep, token_uuid: str) -> Response:
     """Revoke a token; it stops working at once (revoking your own signs you out)."""
     check_permission(user, Permission.MANAGE_TOKENS)
-    revoked = runtime.tokens.revoke_token(token_uuid)
+    revoked = runtime.tokens.revoke_token(token_uuid, actor=actor_of(user))
     return redirect(f"{PREFIX}/tokens?{urlencode({'revoked': revoked['name']})}")

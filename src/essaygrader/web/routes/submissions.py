@@ -10,9 +10,15 @@ from essaygrader.contract import AssessmentOut, SubmissionOut, SubmissionsPage, 
 from essaygrader.contract import WorkflowStatusName as WorkflowStatus
 from essaygrader.domain.access import Principal
 from essaygrader.errors import NotFoundError
-from essaygrader.web.access import AssessmentReader, ItemSubmitter, ResultsReader, hide_foreign
+from essaygrader.web.access import (
+    AssessmentReader,
+    ItemSubmitter,
+    ResultsReader,
+    hide_foreign,
+    readable_workflow,
+)
 from essaygrader.web.deps import APIDep
-from essaygrader.web.schemas.common import Limit, Offset
+from essaygrader.web.schemas.common import IdempotencyKey, Limit, Offset
 from essaygrader.web.schemas.grading import SubmissionBatch, SubmissionIn
 
 router = APIRouter(tags=["submissions"])
@@ -23,7 +29,12 @@ ITEM = "/courses/{course_id}/items/{item_id}"
 @router.post(
     f"{ITEM}/submissions", status_code=201, response_model=Submitted, summary="Submit an essay"
 )
-def submit(item: ItemSubmitter, body: SubmissionIn, api: APIDep) -> Submitted:
+def submit(
+    item: ItemSubmitter,
+    body: SubmissionIn,
+    api: APIDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Submitted:
     """Store an essay and start grading it; before training it waits for classifiers."""
     return api.submit(
         item.course_id,
@@ -32,6 +43,8 @@ def submit(item: ItemSubmitter, body: SubmissionIn, api: APIDep) -> Submitted:
         body.answer,
         external_id=body.external_id,
         text=body.text,
+        idempotency_key=idempotency_key,
+        idempotency_owner=item.principal.token_uuid,
     )
 
 
@@ -41,10 +54,19 @@ def submit(item: ItemSubmitter, body: SubmissionIn, api: APIDep) -> Submitted:
     response_model=list[Submitted],
     summary="Submit many essays",
 )
-def submit_many(item: ItemSubmitter, body: SubmissionBatch, api: APIDep) -> list[Submitted]:
+def submit_many(
+    item: ItemSubmitter,
+    body: SubmissionBatch,
+    api: APIDep,
+    idempotency_key: IdempotencyKey = None,
+) -> list[Submitted]:
     """Store several essays in one transaction: all of them, or none on an error."""
     return api.submit_many(
-        item.course_id, item.item_id, [s.model_dump(exclude_none=True) for s in body.submissions]
+        item.course_id,
+        item.item_id,
+        [s.model_dump(exclude_none=True) for s in body.submissions],
+        idempotency_key=idempotency_key,
+        idempotency_owner=item.principal.token_uuid,
     )
 
 
@@ -82,6 +104,8 @@ def _submission(principal: Principal, api: APIDep, submission_uuid: str) -> Subm
             code="submission_not_found",
         ),
     )
+    if submission["grading_workflow"] is not None:
+        readable_workflow(principal, submission["grading_workflow"])
     return submission
 
 

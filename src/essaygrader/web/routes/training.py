@@ -13,9 +13,15 @@ from essaygrader.contract import (
     TrainingWorkflowsPage,
 )
 from essaygrader.errors import NotFoundError
-from essaygrader.web.access import ItemTrainer, TrainingReader, TrainingWorkflowReader, hide_foreign
+from essaygrader.web.access import (
+    ItemTrainer,
+    TrainingReader,
+    TrainingWorkflowReader,
+    hide_foreign,
+    readable_workflow,
+)
 from essaygrader.web.deps import APIDep
-from essaygrader.web.schemas.common import Limit, Offset
+from essaygrader.web.schemas.common import IdempotencyKey, Limit, Offset
 from essaygrader.web.schemas.training import ExamplesCheckRequest, TrainingRequest
 
 router = APIRouter(tags=["training"])
@@ -29,7 +35,12 @@ ITEM = "/courses/{course_id}/items/{item_id}"
     response_model=TrainingStarted,
     summary="Train the item's classifiers",
 )
-def train_classifiers(item: ItemTrainer, body: TrainingRequest, api: APIDep) -> TrainingStarted:
+def train_classifiers(
+    item: ItemTrainer,
+    body: TrainingRequest,
+    api: APIDep,
+    idempotency_key: IdempotencyKey = None,
+) -> TrainingStarted:
     """Store graded examples and schedule training of one classifier per scored criterion.
 
     With ``from_graded_submissions``, the item's staff-graded submissions are examples too.
@@ -40,6 +51,8 @@ def train_classifiers(item: ItemTrainer, body: TrainingRequest, api: APIDep) -> 
         [example.model_dump() for example in body.examples],
         from_graded_submissions=body.from_graded_submissions,
         algorithm_id=body.algorithm_id,
+        idempotency_key=idempotency_key,
+        idempotency_owner=item.principal.token_uuid,
     )
 
 
@@ -58,7 +71,10 @@ def list_training_workflows(
     item: TrainingReader, api: APIDep, offset: Offset = 0, limit: Limit = 100
 ) -> TrainingWorkflowsPage:
     """The item's training workflows, newest first."""
-    return api.list_training_workflows(item.course_id, item.item_id, offset=offset, limit=limit)
+    page = api.list_training_workflows(item.course_id, item.item_id, offset=offset, limit=limit)
+    for workflow in page["training_workflows"]:
+        readable_workflow(item.principal, workflow)
+    return page
 
 
 @router.get(
@@ -80,7 +96,7 @@ def get_training_workflow(
             code="training_workflow_not_found",
         ),
     )
-    return workflow
+    return readable_workflow(principal, workflow)
 
 
 @router.get(

@@ -8,7 +8,12 @@ from essaygrader.contract import GradingWorkflowOut
 from essaygrader.contract import WorkflowStatusName as WorkflowStatus
 from essaygrader.domain.access import Permission
 from essaygrader.errors import NotFoundError
-from essaygrader.web.access import AssessmentReader, check_permission, hide_foreign
+from essaygrader.web.access import (
+    AssessmentReader,
+    check_permission,
+    hide_foreign,
+    readable_workflow,
+)
 from essaygrader.web.deps import APIDep, PrincipalDep
 from essaygrader.web.schemas.grading import WorkflowStatusesRequest
 
@@ -34,7 +39,7 @@ def get_grading_workflow(
             code="grading_workflow_not_found",
         ),
     )
-    return workflow
+    return readable_workflow(principal, workflow)
 
 
 @router.post(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from essaygrader.api.base import MAX_OFFSET, MAX_PAGE
+from essaygrader.api.idempotency import KEY_PATTERN, MAX_KEY_CHARS
 
 
 class RequestModel(BaseModel):
@@ -34,4 +35,17 @@ class ErrorBody(ResponseModel):
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="How many entries to skip.")]
 Limit = Annotated[
     int, Query(ge=1, le=MAX_PAGE, description=f"Entries per page, at most {MAX_PAGE}.")
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_CHARS,
+        pattern=KEY_PATTERN,
+        description="Makes a retry safe: a request repeated with the same key (by the same "
+        "token, within 24 hours) is answered the first response, status and body, and "
+        "stores nothing again; the same key with another body is refused (422). A UUID "
+        "per request is a good key.",
+    ),
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+
+from pydantic import Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from essaygrader.api.items import MAX_PROMPT_CHARS
@@ -70,3 +72,12 @@ class ItemUpdate(RequestModel):
     min_qwk: float | None = Field(default=None, ge=-1.0, le=1.0)
     review_policy: ReviewPolicyName | SkipJsonSchema[None] = None
     review_confidence_below: float | SkipJsonSchema[None] = Field(default=None, ge=0.0, le=1.0)
+
+    @field_validator("prompt", mode="before")
+    @classmethod
+    def _prompt_is_text(cls, value: Any) -> Any:
+        # The document allows text only. Without this, null would reach the length
+        # limit, which cannot measure it (a 500); refused here, it is a 422 naming it.
+        if value is None:
+            raise ValueError('must be text: send "" for no prompt, or leave it out')
+        return value

@@ -44,3 +44,14 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   window.setTimeout(tick, 500);
 });
+
+// Forms that cannot be undone ask once more; the ticked box in the form is the first ask.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) {
+        event.preventDefault();
+      }
+    });
+  }
+});
