@@ -8,7 +8,6 @@ import json
 
 from essaygrader.worker.params import CriterionScore, GradingResult
 from tests.factories import essay, train_with_metrics
-from tests.unit.cli.test_cli import created, db, env, run  # noqa: F401
 
 LEVELS = (
     {"ideas": "poor", "conventions": "many errors"},
@@ -17,7 +16,7 @@ LEVELS = (
 )
 
 
-def test_train_from_graded_results_source_and_review(run, created, db):  # noqa: F811
+def test_train_from_graded_results_source_and_review(run, created, db):
     result = run("items", "update", "--course", "c", "--item", "i", "--review-policy", "all")
     assert result.exit_code == 0, result.output
     api = db.client
@@ -69,7 +68,7 @@ def test_train_from_graded_results_source_and_review(run, created, db):  # noqa:
     assert "held for review" in again.output
 
 
-def test_train_needs_examples_or_from_graded(run, created):  # noqa: F811
+def test_train_needs_examples_or_from_graded(run, created):
     result = run("train", "--course", "c", "--item", "i")
     assert result.exit_code == 2
     assert "--from-graded" in result.output
