@@ -56,7 +56,7 @@ def test_training_errors_too_in_the_dashboard(app, http, runtime, api, tokens):
     started = api.train_classifiers("course-c", "item-1", examples(30))
     runtime.worker.record_failure(
         TaskType.TRAIN,
-        started["training_workflow_uuid"],
+        [started["training_workflow_uuid"]],
         "storage_error: cannot write classifier blob ab under /srv/eg/classifiers: "
         "[Errno 28] No space left on device; s3://bucket/prefix at 10.1.2.3:9000",
         final=True,
