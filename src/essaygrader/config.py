@@ -41,6 +41,7 @@ def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
     base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "essaygrader"
 
+
 # Measured with ``essaygrader bench load`` (docs/deployment.md): at 50 a batch of typical
 # essays takes well under a second, and the engine's share of a worker's time is small.
 DEFAULT_GRADING_BATCH_SIZE = 50

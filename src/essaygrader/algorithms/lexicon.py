@@ -65,6 +65,17 @@ def _word_frequencies() -> dict[str, int]:
 
 
 @cache
+def corpus_total() -> int:
+    """The number of words the frequency list counts."""
+    return sum(_word_frequencies().values())
+
+
+def corpus_count(word: str) -> int | None:
+    """How often the frequency list counts a lower-case word; None when it lacks it."""
+    return _word_frequencies().get(word)
+
+
+@cache
 def _hyphenator() -> object:
     import pyphen
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from essaygrader.api.grade_next import GradeNextAPI
 from essaygrader.api.grading import GradingAPI
 from essaygrader.api.items import ItemsAPI
 from essaygrader.api.rescheduling import ReschedulingAPI
@@ -18,9 +19,11 @@ from essaygrader.api.training import TrainingAPI
 from essaygrader.contract import UNSET, GradingService
 
 
-class AIGradingAPI(ItemsAPI, TrainingAPI, GradingAPI, ReviewsAPI, ReschedulingAPI, StatisticsAPI):
-    """Items, training, submissions and their assessments, staff grading and review,
-    rescheduling, the backlog and service statistics.
+class AIGradingAPI(
+    ItemsAPI, TrainingAPI, GradingAPI, GradeNextAPI, ReviewsAPI, ReschedulingAPI, StatisticsAPI
+):
+    """Items, training, submissions and their assessments, staff grading and review, what
+    to grade next, rescheduling, the backlog and service statistics.
 
     Args:
         settings: The process settings.

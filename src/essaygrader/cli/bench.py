@@ -224,3 +224,50 @@ def training(data_dir: Path, algorithm: str, essays: int, criteria: int, prompts
         registry=_registry(),
     )
     click.echo(times.format())
+
+
+@bench.command("flags")
+@_asap_data
+@click.option("--prompts", default="1-8", show_default=True, help="ASAP prompts, e.g. 1-8 or 1,3.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated cases.")
+def flags(data_dir: Path, prompts: str, seed: int) -> None:
+    """Advisory flags: real essays falsely flagged and generated bad cases caught, per flag.
+
+    Each prompt's item is its fold-0 train and dev essays with a prompt written for the
+    benchmark; its test essays are the real submissions; keyboard mash, repeated phrases,
+    symbols, edited copies, the prompt pasted back, essays of other prompts and cut-down
+    essays are generated at run time.
+    """
+    from essaygrader.bench.flags import format_flags, run_flags
+
+    results = run_flags(
+        data_dir,
+        _numbers(prompts, low=1, high=8, name="--prompts"),
+        seed,
+        lambda line: click.echo(line, err=True),
+    )
+    click.echo(format_flags(results))
+
+
+@bench.command("grade-next")
+@_asap_data
+@click.option("--prompts", default="1,3,7", show_default=True, help="ASAP prompts, e.g. 1-8.")
+@click.option("--seeds", default="0-2", show_default=True, help="Seeds, e.g. 0-4.")
+@click.option("--algorithm", default="default", show_default=True)
+def grade_next(data_dir: Path, prompts: str, seeds: str, algorithm: str) -> None:
+    """QWK after 50, 100 and 200 staff grades chosen by grade-next, and chosen at random.
+
+    Fold 0's train and dev essays of each prompt are the ungraded submissions, its test
+    essays the measure; the mean over the seeds is printed.
+    """
+    from essaygrader.bench.grade_next import format_curves, run_grade_next
+
+    result = run_grade_next(
+        data_dir,
+        _numbers(prompts, low=1, high=8, name="--prompts"),
+        _numbers(seeds, low=0, high=1000, name="--seeds"),
+        _registry(),
+        algorithm,
+        lambda line: click.echo(line, err=True),
+    )
+    click.echo(format_curves(result))

@@ -315,6 +315,29 @@ def _result_row(submission: SubmissionSummary) -> dict[str, Any]:
     return row
 
 
+@cli.command("grade-next")
+@click.option("--course", "course_id", required=True)
+@click.option("--item", "item_id", required=True)
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def grade_next(ctx: click.Context, course_id: str, item_id: str, limit: int, as_json: bool) -> None:
+    """The submissions whose staff grades would teach the model most, and what is thin."""
+    found = client_of(ctx).grade_next(course_id, item_id, limit=limit)
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    for choice in found["submissions"]:
+        click.echo(f"{choice['submission_uuid']}  {choice['reason']}")
+    click.echo(
+        f"{len(found['submissions'])} of {found['ungraded']} submissions not graded by staff "
+        f"({found['strategy']})"
+    )
+    for criterion in found["coverage"]:
+        counts = ", ".join(f"{o['option']} {o['examples']}" for o in criterion["options"])
+        click.echo(f"{criterion['criterion']}: {counts}; {criterion['advice']}")
+
+
 # Operations ----------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from essaygrader.contract import (
     ClassifierSetsPage,
     CoursesPage,
     ExamplesCheck,
+    GradeNextOut,
     GradingService,
     GradingWorkflowOut,
     ItemOut,
@@ -334,6 +335,12 @@ class HttpClient:
         }
         path = _item(course_id, item_id, "/submissions")
         return cast("SubmissionsPage", self._object("GET", path, params=params))
+
+    def grade_next(self, course_id: str, item_id: str, *, limit: int = 10) -> GradeNextOut:
+        """Submissions not yet graded by staff whose grades would teach the model most, and
+        per criterion the examples per option and what is thin."""
+        path = _item(course_id, item_id, "/grade-next")
+        return cast("GradeNextOut", self._object("GET", path, params={"limit": limit}))
 
     # Staff grading and review -------------------------------------------------------
 

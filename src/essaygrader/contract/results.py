@@ -23,16 +23,20 @@ __all__ = [
     "Confusion",
     "CourseOut",
     "CoursesPage",
+    "CriterionCoverage",
     "CriterionOut",
     "CriterionQuality",
     "ExampleError",
     "ExamplesCheck",
     "FlagOut",
+    "GradeNextOut",
+    "GradeNextSubmission",
     "GradingWorkflowOut",
     "ItemOut",
     "ItemsPage",
     "OldestByType",
     "OldestUnfinished",
+    "OptionCoverage",
     "OptionOut",
     "Page",
     "QualityMetrics",
@@ -383,6 +387,45 @@ class SubmissionSummary(TypedDict):
 @_open
 class SubmissionsPage(Page):
     submissions: list[SubmissionSummary]
+
+
+# What to grade next -----------------------------------------------------------------
+
+
+@_open
+class GradeNextSubmission(TypedDict):
+    submission_uuid: str
+    reason: Annotated[str, Field(description="Why grading this essay would help, for people.")]
+
+
+@_open
+class OptionCoverage(TypedDict):
+    option: str
+    points: int
+    examples: Annotated[int, Field(description="Graded examples at this option.")]
+    wanted: Annotated[int, Field(description="How many more examples this option wants.")]
+
+
+@_open
+class CriterionCoverage(TypedDict):
+    criterion: str
+    options: list[OptionCoverage]
+    advice: Annotated[str, Field(examples=["3 more essays at 'strong' would help most"])]
+
+
+@_open
+class GradeNextOut(TypedDict):
+    submissions: list[GradeNextSubmission]
+    strategy: Annotated[
+        Literal["variety", "uncertainty"],
+        Field(
+            description="variety: no classifier yet, a sample covering the essays; "
+            "uncertainty: least sure and rarely predicted scores first, kept diverse."
+        ),
+    ]
+    classifier_set_uuid: str | None
+    ungraded: Annotated[int, Field(description="Submissions not yet graded by staff.")]
+    coverage: list[CriterionCoverage]
 
 
 @_open

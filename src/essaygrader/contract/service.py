@@ -19,6 +19,7 @@ from essaygrader.contract.results import (
     ClassifierSetsPage,
     CoursesPage,
     ExamplesCheck,
+    GradeNextOut,
     GradingWorkflowOut,
     ItemOut,
     ItemsPage,
@@ -203,6 +204,11 @@ class GradingService(Protocol):
         confidence_below: float | None = None,
     ) -> SubmissionsPage:
         """An item's submissions, oldest first, each with its status and assessment."""
+        ...
+
+    def grade_next(self, course_id: str, item_id: str, *, limit: int = 10) -> GradeNextOut:
+        """Submissions not yet graded by staff whose grades would teach the model most, and
+        per criterion the examples per option and what is thin."""
         ...
 
     # Staff grading and review

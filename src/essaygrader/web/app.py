@@ -17,6 +17,7 @@ from essaygrader.web.limits import BodySizeLimit
 from essaygrader.web.metrics import HttpMetrics, HttpMetricsMiddleware
 from essaygrader.web.routes import (
     backlog,
+    grade_next,
     items,
     operations,
     reviews,
@@ -83,7 +84,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    for module in (items, training, submissions, reviews, workflows, backlog):
+    for module in (items, training, submissions, grade_next, reviews, workflows, backlog):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(operations.router)

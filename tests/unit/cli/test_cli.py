@@ -262,3 +262,16 @@ def test_draft_rubric_change_after_training_warns(run, created, db):
     )
     assert result.exit_code == 0
     assert "warning: item c/i: the rubric's criteria, options or points changed" in result.output
+
+
+def test_grade_next_lists_the_queue_and_what_is_thin(run, created, db):
+    for i in range(5):
+        db.client.submit("c", "i", f"s{i}", essay(20 + 15 * i, i))
+    result = run("grade-next", "--course", "c", "--item", "i", "--limit", "2")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len([line for line in lines if "group" in line]) == 2
+    assert "2 of 5 submissions not graded by staff (variety)" in result.output
+    assert "ideas: poor 0, fair 0, good 0; 5 more essays at 'poor' would help most" in lines
+    found = json.loads(run("grade-next", "--course", "c", "--item", "i", "--json").output)
+    assert len(found["submissions"]) == 5

@@ -164,6 +164,14 @@ CASES = [
         STAFF_OF_A,
     ),
     RouteCase(
+        "grade next",
+        "GET",
+        f"{ITEM}/grade-next",
+        lambda c: _item(c, "/grade-next"),
+        STAFF_OF_A,
+        params={"limit": 3},
+    ),
+    RouteCase(
         "get submission",
         "GET",
         "/api/v1/submissions/{submission_uuid}",

@@ -116,6 +116,9 @@ def test_a_whole_flow_gives_the_same_answers(remote, api, task_queue):
         assert remote.list_submissions("course a", "item-1?", **kwargs) == api.list_submissions(
             "course a", "item-1?", **kwargs
         )
+    assert remote.grade_next("course a", "item-1?", limit=2) == api.grade_next(
+        "course a", "item-1?", limit=2
+    )
     assert remote.reschedule_unfinished_tasks("course a", "item-1?", "grade") == {
         "training_scheduled": 0,
         "grading_scheduled": 0,

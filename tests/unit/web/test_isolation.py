@@ -89,7 +89,7 @@ def test_every_route_with_course_b_ids(role, http, runtime, tokens, world):
         # The same answer as for ids that exist nowhere: nothing to learn from it.
         assert foreign.status_code == missing.status_code, case.name
         assert _anonymised(foreign.json(), world["b"]) == _anonymised(missing.json(), MISSING)
-    assert tried == {"staff_a": 24, "platform_a": 6}[role]
+    assert tried == {"staff_a": 25, "platform_a": 6}[role]
     assert course_b_snapshot(runtime) == before
 
 

@@ -1,0 +1,147 @@
+"""``essaygrader bench grade-next``: does grading what grade-next picks pay?
+
+For each ASAP prompt, fold 0's train and dev essays are the ungraded submissions and its
+test essays measure the classifier. Staff "grade" (the ASAP score is revealed) 50, then
+100, then 200 essays, chosen either at random or by grade-next: the first 50 by
+:func:`~essaygrader.algorithms.grade_next.diverse_sample` (no classifier yet), each later
+batch by :func:`~essaygrader.algorithms.grade_next.informative_sample` from the
+predictions of the classifier trained on the essays graded so far. After each step a
+classifier is trained on the graded essays and QWK on the test essays is recorded; the
+table shows the mean over seeds.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from essaygrader.algorithms.base import CriterionClassifier, FeatureCache
+from essaygrader.algorithms.grade_next import (
+    Prediction,
+    diverse_sample,
+    essay_vectors,
+    informative_sample,
+)
+from essaygrader.algorithms.metrics import quadratic_weighted_kappa
+from essaygrader.algorithms.registry import AlgorithmRegistry
+from essaygrader.bench.datasets import ASAP_SCORE_RANGES, AsapEssay, load_asap, read_folds
+
+STEPS = (50, 100, 200)
+STRATEGIES = ("random", "grade-next")
+CRITERION = "score"
+
+
+@dataclass
+class CurveResult:
+    """QWK per (prompt, strategy), one list per seed, one value per step."""
+
+    prompts: list[int]
+    seeds: list[int]
+    algorithm_id: str
+    qwk: dict[tuple[int, str], list[list[float]]] = field(default_factory=dict)
+
+    def mean(self, prompt: int, strategy: str) -> list[float]:
+        """Mean QWK over the seeds at each step."""
+        return [float(v) for v in np.mean(self.qwk[(prompt, strategy)], axis=0)]
+
+
+class _Learner:
+    def __init__(
+        self, registry: AlgorithmRegistry, algorithm_id: str, prompt: int, test: list[AsapEssay]
+    ) -> None:
+        self.registry = registry
+        self.algorithm_id = algorithm_id
+        low, high = ASAP_SCORE_RANGES[prompt]
+        self.valid = list(range(low, high + 1))
+        self.test = test
+        self.cache = FeatureCache()
+
+    def train(self, graded: Sequence[AsapEssay]) -> tuple[float, CriterionClassifier]:
+        model = self.registry.new(self.algorithm_id).fit(
+            [e.text for e in graded],
+            [e.score for e in graded],
+            valid_points=self.valid,
+            cache=self.cache,
+        )
+        predicted = [s.points for s in model.predict([e.text for e in self.test], cache=self.cache)]
+        qwk = quadratic_weighted_kappa([e.score for e in self.test], predicted, labels=self.valid)
+        return qwk, model
+
+
+def _random_curve(learner: _Learner, pool: list[AsapEssay], seed: int) -> list[float]:
+    order = random.Random(seed).sample(pool, max(STEPS))
+    return [learner.train(order[:n])[0] for n in STEPS]
+
+
+def _grade_next_curve(
+    learner: _Learner, pool: list[AsapEssay], vectors: NDArray[np.float64], seed: int
+) -> list[float]:
+    graded = [c.index for c in diverse_sample(vectors, STEPS[0], seed=seed)]
+    curve = []
+    for step, target in enumerate(STEPS):
+        qwk, model = learner.train([pool[i] for i in graded])
+        curve.append(qwk)
+        if step + 1 == len(STEPS):
+            break
+        taken = set(graded)
+        rest = [i for i in range(len(pool)) if i not in taken]
+        scores = model.predict([pool[i].text for i in rest], cache=learner.cache)
+        predictions = [Prediction({CRITERION: s.points}, {CRITERION: s.confidence}) for s in scores]
+        examples = {CRITERION: dict(Counter(pool[i].score for i in graded))}
+        wanted = STEPS[step + 1] - target
+        chosen = informative_sample(vectors[rest], predictions, examples, wanted)
+        graded += [rest[c.index] for c in chosen]
+    return curve
+
+
+def run_grade_next(
+    data_dir: Path,
+    prompts: list[int],
+    seeds: list[int],
+    registry: AlgorithmRegistry,
+    algorithm_id: str,
+    progress: Callable[[str], None],
+) -> CurveResult:
+    """The learning curves of both strategies; see the module's docstring.
+
+    Raises:
+        BenchmarkDataError: The data is missing or malformed.
+    """
+    essays = load_asap(data_dir)
+    fold = read_folds(data_dir)[0]
+    result = CurveResult(prompts, seeds, algorithm_id)
+    for prompt in prompts:
+        pool, test = fold.split(essays, prompt)
+        learner = _Learner(registry, algorithm_id, prompt, test)
+        vectors = essay_vectors([e.text for e in pool])
+        for seed in seeds:
+            progress(f"prompt {prompt} seed {seed}")
+            result.qwk.setdefault((prompt, "random"), []).append(_random_curve(learner, pool, seed))
+            result.qwk.setdefault((prompt, "grade-next"), []).append(
+                _grade_next_curve(learner, pool, vectors, seed)
+            )
+    return result
+
+
+def format_curves(result: CurveResult) -> str:
+    """The learning-curve table."""
+    seeds = ",".join(str(s) for s in result.seeds)
+    lines = [
+        f"QWK on ASAP fold-0 test essays after N staff grades ({result.algorithm_id}; "
+        f"mean over seeds {seeds})",
+        "prompt  chosen by    " + "".join(f"{n:>8}" for n in STEPS),
+    ]
+    for prompt in result.prompts:
+        for strategy in STRATEGIES:
+            cells = "".join(f"{v:8.3f}" for v in result.mean(prompt, strategy))
+            lines.append(f"P{prompt:<6} {strategy:<12} {cells}")
+    for strategy in STRATEGIES:
+        means = np.mean([result.mean(p, strategy) for p in result.prompts], axis=0)
+        lines.append(f"{'mean':<7} {strategy:<12} " + "".join(f"{v:8.3f}" for v in means))
+    return "\n".join(lines)

@@ -1,0 +1,146 @@
+"""Advisory flags: each fires on its bad case and stays quiet on a normal essay."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from essaygrader.algorithms.flags import ItemProfile, advisory_flags, build_profile, text_signature
+from essaygrader.algorithms.flags.text import (
+    signature_bytes,
+    signature_from_bytes,
+    signature_similarity,
+)
+
+TOPIC = str.split(
+    "garden plants soil water seeds sunlight roots flowers vegetables compost harvest "
+    "tomatoes leaves watering spring gardener weeds growing grow beans"
+)
+OTHER = str.split(
+    "rocket planets orbit astronauts telescope galaxy stars launch gravity moon spacecraft "
+    "comets mission asteroid nebula meteor cosmic shuttle satellites universe"
+)
+COMMON = str.split(
+    "the a and we i it was to of in my is that they this but because then so very when "
+    "our with for had all be can would people think time good day really"
+)
+PROMPT = (
+    "Write an essay about a garden you know. Describe how the plants grow from seeds, what "
+    "the soil and water and sunlight do for them, and what a gardener learns from a harvest."
+)
+
+
+def _essay(topic: list[str], rng: random.Random, words: int = 150) -> str:
+    chosen = [
+        rng.choice(topic) if rng.random() < 0.35 else rng.choice(COMMON) for _ in range(words)
+    ]
+    sentences = [" ".join(chosen[i : i + 12]) for i in range(0, len(chosen), 12)]
+    return ". ".join(s.capitalize() for s in sentences) + "."
+
+
+@pytest.fixture(scope="module")
+def item() -> tuple[ItemProfile, list[str], random.Random]:
+    rng = random.Random(7)
+    graded = [_essay(TOPIC, rng, rng.randrange(100, 220)) for _ in range(120)]
+    return build_profile(graded, PROMPT), graded, rng
+
+
+def _codes(text: str, profile: ItemProfile, others: list[str] | None = None) -> set[str]:
+    others = others or []
+    signatures = (
+        np.stack([text_signature(t) for t in others]) if others else np.zeros((0, 128), np.uint32)
+    )
+    uuids = [f"sub-{i}" for i in range(len(others))]
+    flags = advisory_flags(text, profile, text_signature(text), signatures, uuids)
+    return {f.code for f in flags}
+
+
+def test_a_normal_essay_gets_no_flag(item: tuple[ItemProfile, list[str], random.Random]) -> None:
+    profile, graded, rng = item
+    fresh = [_essay(TOPIC, rng, 160) for _ in range(20)]
+    assert all(_codes(text, profile, graded) == set() for text in fresh)
+
+
+def test_too_short(item: tuple[ItemProfile, list[str], random.Random]) -> None:
+    profile, _, _ = item
+    assert _codes("Plants grow in the garden.", profile) == {"too_short"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "asdf jkl qwer uiop zxcv hjkl asdfgh qwerty lkjh poiu " * 6,
+        "the garden is nice " * 60,
+        "#### !!!! 1234 ??? $$$ %%% &&& *** ((( ))) " * 10,
+        "",
+    ],
+    ids=["keyboard mash", "one phrase repeated", "symbols", "empty"],
+)
+def test_not_text(item: tuple[ItemProfile, list[str], random.Random], text: str) -> None:
+    profile, _, _ = item
+    assert "not_text" in _codes(text, profile)
+
+
+def test_duplicate_names_the_copied_submission(
+    item: tuple[ItemProfile, list[str], random.Random],
+) -> None:
+    profile, graded, rng = item
+    original = graded[5]
+    words = original.split()
+    for i in rng.sample(range(len(words)), len(words) // 25):
+        words[i] = "changed"
+    copy = " ".join(words).lower()
+    signatures = np.stack([text_signature(t) for t in graded])
+    flags = advisory_flags(
+        copy, profile, text_signature(copy), signatures, [f"s{i}" for i in range(120)]
+    )
+    duplicate = [f for f in flags if f.code == "duplicate"]
+    assert duplicate
+    assert duplicate[0].submission_uuid == "s5"
+    assert "s5" in duplicate[0].message
+
+
+def test_copied_prompt(item: tuple[ItemProfile, list[str], random.Random]) -> None:
+    profile, _, _ = item
+    assert "copied_prompt" in _codes("My essay. " + PROMPT, profile)
+
+
+def test_off_topic(item: tuple[ItemProfile, list[str], random.Random]) -> None:
+    profile, _, rng = item
+    assert all("off_topic" in _codes(_essay(OTHER, rng, 160), profile) for _ in range(10))
+
+
+def test_profile_round_trips_through_json_without_essay_text(
+    item: tuple[ItemProfile, list[str], random.Random],
+) -> None:
+    profile, graded, _ = item
+    stored = json.dumps(profile.to_json())
+    assert ItemProfile.from_json(json.loads(stored)) == profile
+    assert graded[0][:40] not in stored
+    with pytest.raises(ValueError, match="version"):
+        ItemProfile.from_json({"version": 99})
+
+
+def test_without_a_profile_only_text_checks_run() -> None:
+    codes = {
+        f.code
+        for f in advisory_flags(
+            "qxqxq vbvbvb", None, text_signature("qxqxq vbvbvb"), np.zeros((0, 128), np.uint32), []
+        )
+    }
+    assert codes == {"not_text"}
+
+
+def test_signatures_survive_storage_and_estimate_similarity() -> None:
+    rng = random.Random(1)
+    a = _essay(TOPIC, rng, 300)
+    b = _essay(TOPIC, rng, 300)
+    sa, sb = text_signature(a), text_signature(b)
+    assert np.array_equal(signature_from_bytes(signature_bytes(sa)), sa)
+    assert signature_similarity(sa, np.stack([sa, sb])).tolist()[0] == 1.0
+    assert signature_similarity(sa, np.stack([sb]))[0] < 0.2
+    with pytest.raises(ValueError, match="bytes"):
+        signature_from_bytes(b"short")

@@ -1,0 +1,77 @@
+"""Choosing what to grade next: variety before training, doubt and rarity after."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from essaygrader.algorithms.grade_next import (
+    Prediction,
+    coverage,
+    diverse_sample,
+    essay_vectors,
+    informative_sample,
+)
+
+
+def _clusters() -> tuple[np.ndarray, list[int]]:
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    sizes = [30, 5, 5]
+    points = np.vstack(
+        [c + rng.normal(0, 0.5, (n, 2)) for c, n in zip(centres, sizes, strict=True)]
+    )
+    labels = [g for g, n in enumerate(sizes) for _ in range(n)]
+    return points, labels
+
+
+def test_diverse_sample_takes_one_essay_from_each_group_largest_first():
+    vectors, labels = _clusters()
+    chosen = diverse_sample(vectors, 3)
+    assert sorted(labels[c.index] for c in chosen) == [0, 1, 2]
+    assert labels[chosen[0].index] == 0
+    assert "group of 30" in chosen[0].reason
+
+
+def test_essay_vectors_separate_topics():
+    texts = ["garden soil seeds tomato " * 5 + str(i) for i in range(5)] + [
+        "rocket orbit planet moon " * 5 + str(i) for i in range(5)
+    ]
+    vectors = essay_vectors(texts)
+    within = np.linalg.norm(vectors[0] - vectors[1])
+    across = np.linalg.norm(vectors[0] - vectors[7])
+    assert within < across
+
+
+def test_informative_sample_prefers_low_confidence_then_keeps_diverse():
+    vectors, labels = _clusters()
+    predictions = [Prediction({"ideas": 1}, {"ideas": 0.9}) for _ in labels]
+    # Two near-identical doubtful essays in the big group, one less doubtful far away.
+    predictions[0] = Prediction({"ideas": 1}, {"ideas": 0.2})
+    vectors[1] = vectors[0] + 0.01
+    predictions[1] = Prediction({"ideas": 1}, {"ideas": 0.21})
+    predictions[35] = Prediction({"ideas": 1}, {"ideas": 0.3})
+    chosen = informative_sample(vectors, predictions, {"ideas": {1: 50}}, 2)
+    assert [c.index for c in chosen] == [0, 35]
+    assert "confidence 0.20 on 'ideas'" in chosen[0].reason
+
+
+def test_informative_sample_prefers_rarely_seen_predicted_points():
+    vectors, labels = _clusters()
+    predictions = [Prediction({"ideas": 1}, {"ideas": 0.6}) for _ in labels]
+    predictions[12] = Prediction({"ideas": 2}, {"ideas": 0.6})
+    chosen = informative_sample(vectors, predictions, {"ideas": {1: 40, 2: 1}}, 1)
+    assert chosen[0].index == 12
+    assert "which has 1 training example" in chosen[0].reason
+
+
+def test_coverage_names_the_thinnest_option():
+    criteria = {"ideas": [("weak", 0), ("fair", 1), ("strong", 2)]}
+    (ideas,) = coverage(criteria, {"ideas": {0: 20, 1: 25, 2: 2}})
+    assert [(o.option, o.examples, o.wanted) for o in ideas.options] == [
+        ("weak", 20, 0),
+        ("fair", 25, 0),
+        ("strong", 2, 6),
+    ]
+    assert ideas.advice == "6 more essays at 'strong' would help most"
+    (full,) = coverage(criteria, {"ideas": {0: 30, 1: 30, 2: 30}})
+    assert full.advice == "every option has enough examples"

@@ -1,0 +1,55 @@
+"""``essaygrader bench flags`` and ``bench grade-next`` on a slice of the real data."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from essaygrader.cli.main import cli
+from tests.unit.bench.test_accuracy_smoke import _shared_data
+
+pytestmark = pytest.mark.slow
+
+
+def test_bench_flags_prints_false_and_caught_rates_per_flag(tmp_path, monkeypatch):
+    data = _shared_data()
+    monkeypatch.setenv("ESSAYGRADER_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(
+        cli,
+        ["bench", "flags", "--data", str(data / "asap"), "--prompts", "6"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    for code in ("too_short", "not_text", "duplicate", "copied_prompt", "off_topic"):
+        false_rate, caught = [line for line in lines if line.startswith(code)]
+        assert float(false_rate.split()[-1].rstrip("%")) <= 1.0, false_rate
+        assert float(caught.split()[-1].rstrip("%")) >= 95.0, caught
+
+
+def test_bench_grade_next_prints_both_learning_curves(tmp_path, monkeypatch):
+    data = _shared_data()
+    monkeypatch.setenv("ESSAYGRADER_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(
+        cli,
+        [
+            "bench",
+            "grade-next",
+            "--data",
+            str(data / "asap"),
+            "--prompts",
+            "3",
+            "--seeds",
+            "0",
+            "--algorithm",
+            "fake",
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    table = result.output.split("chosen by")[1].splitlines()[1:]
+    rows = {" ".join(line.split()[:2]): line.split()[2:] for line in table if line.strip()}
+    assert set(rows) == {"P3 random", "P3 grade-next", "mean random", "mean grade-next"}
+    assert all(
+        len(values) == 3 and all(-1 <= float(v) <= 1 for v in values) for values in rows.values()
+    )
