@@ -11,10 +11,29 @@ from essaygrader.web.dashboard.render import PREFIX, error_page
 
 
 def dashboard_routers() -> list[APIRouter]:
-    """Every router of the dashboard: its pages, forms, sign-in and token pages."""
-    from essaygrader.web.dashboard import forms, pages, session, tokens
+    """Every router of the dashboard: its pages, forms, sign-in and token pages, the
+    essay page, the staff queues and the downloads."""
+    from essaygrader.web.dashboard import (
+        downloads,
+        essays,
+        forms,
+        pages,
+        session,
+        tokens,
+        work_queues,
+    )
 
-    return [session.router, pages.router, forms.router, tokens.router]
+    return [
+        session.router,
+        pages.router,
+        forms.router,
+        tokens.router,
+        essays.router,
+        essays.forms,
+        work_queues.router,
+        work_queues.forms,
+        downloads.router,
+    ]
 
 
 def install_dashboard(app: FastAPI) -> None:
