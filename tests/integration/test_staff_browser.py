@@ -97,6 +97,7 @@ def test_staff_grade_train_review_and_override(service):
             page.screenshot(path=str(path), full_page=True)
             if guide:
                 # The top of the page, to keep the guide's images small.
+                page.evaluate("window.scrollTo(0, 0)")
                 page.screenshot(path=str(GUIDE_IMAGES / f"staff-{name}.png"))
 
         page.goto(f"{url}/dashboard/sign-in")
