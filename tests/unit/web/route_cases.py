@@ -336,6 +336,8 @@ class DashboardCase:
     Attributes:
         path: Builds the path from course a's records and a spare token's uuid.
         data: Builds the form fields from the role; ``files`` the uploads.
+        hidden_from: Roles answered 404 rather than 403: a record addressed by uuid in a
+            course the token does not reach is hidden, exactly as if missing.
         public: Answers without signing in (signing in and out).
     """
 
@@ -347,6 +349,7 @@ class DashboardCase:
     success: int = 200
     data: Callable[[str], dict[str, Any]] | None = None
     files: Callable[[], dict[str, Any]] | None = None
+    hidden_from: frozenset[str] = frozenset()
     public: bool = False
 
     def __str__(self) -> str:
@@ -474,6 +477,59 @@ DASHBOARD_CASES = [
         DASHBOARD_OF_A,
         success=303,
         data=lambda role: {"task_type": "grade"},
+    ),
+    DashboardCase(
+        "essay",
+        "GET",
+        "/dashboard/submissions/{submission_uuid}",
+        lambda c, s: f"/dashboard/submissions/{c.submission_uuid}",
+        DASHBOARD_OF_A,
+        hidden_from=frozenset({"staff_b"}),
+    ),
+    DashboardCase(
+        "grade an essay",
+        "POST",
+        "/dashboard/submissions/{submission_uuid}/staff-assessment",
+        lambda c, s: f"/dashboard/submissions/{c.submission_uuid}/staff-assessment",
+        DASHBOARD_OF_A,
+        success=303,
+        data=lambda role: {"option:ideas": "good", "option:conventions": "few errors"},
+        hidden_from=frozenset({"staff_b"}),
+    ),
+    DashboardCase(
+        # Nothing is held in the fixture: allowed roles are told so and sent on (303).
+        "confirm a held grade",
+        "POST",
+        "/dashboard/submissions/{submission_uuid}/review",
+        lambda c, s: f"/dashboard/submissions/{c.submission_uuid}/review",
+        DASHBOARD_OF_A,
+        success=303,
+        data=lambda role: {"back": "list"},
+        hidden_from=frozenset({"staff_b"}),
+    ),
+    DashboardCase("grade next", "GET", f"{DPAGE}/grade-next", _page("/grade-next"), DASHBOARD_OF_A),
+    DashboardCase("review queue", "GET", f"{DPAGE}/review", _page("/review"), DASHBOARD_OF_A),
+    DashboardCase(
+        "results as CSV", "GET", f"{DPAGE}/results.csv", _page("/results.csv"), DASHBOARD_OF_A
+    ),
+    DashboardCase(
+        # The fixture has fewer staff grades than training needs: allowed roles get that
+        # refusal (422), the others are refused access first.
+        "train from graded submissions",
+        "POST",
+        f"{DPAGE}/train-from-graded",
+        _page("/train-from-graded"),
+        DASHBOARD_OF_A,
+        success=422,
+    ),
+    DashboardCase(
+        "review settings",
+        "POST",
+        f"{DPAGE}/settings",
+        _page("/settings"),
+        DASHBOARD_OF_A,
+        success=303,
+        data=lambda role: {"review_policy": "flagged", "review_confidence_below": "0.4"},
     ),
     DashboardCase("tokens", "GET", "/dashboard/tokens", lambda c, s: "/dashboard/tokens", ADMIN),
     DashboardCase(

@@ -46,7 +46,9 @@ def test_each_role_on_each_dashboard_route(app, runtime, tokens, world):
                 files=case.files() if case.files else None,
                 follow_redirects=False,
             )
-            expected = case.success if role in case.allowed else 403
+            expected = (
+                case.success if role in case.allowed else 404 if role in case.hidden_from else 403
+            )
             if response.status_code != expected:
                 failures.append(
                     f"{case} as {role}: {response.status_code}, expected {expected}: "

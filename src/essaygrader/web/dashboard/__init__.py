@@ -11,14 +11,28 @@ from essaygrader.web.dashboard.render import PREFIX, error_page
 
 
 def dashboard_routers() -> list[APIRouter]:
-    """Every router of the dashboard: its pages, forms, sign-in and token pages."""
-    from essaygrader.web.dashboard import downloads, forms, pages, session, students, tokens
+    """Every router of the dashboard: its pages, forms, sign-in and token pages, the
+    essay page, the staff queues, the downloads and students' data."""
+    from essaygrader.web.dashboard import (
+        downloads,
+        essays,
+        forms,
+        pages,
+        session,
+        students,
+        tokens,
+        work_queues,
+    )
 
     return [
         session.router,
         pages.router,
         forms.router,
         tokens.router,
+        essays.router,
+        essays.forms,
+        work_queues.router,
+        work_queues.forms,
         downloads.router,
         students.router,
     ]

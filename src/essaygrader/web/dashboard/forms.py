@@ -47,6 +47,8 @@ def create_item(
     algorithm_id: Text = "",
     published: Text = "",
     min_qwk: Text = "",
+    review_policy: Text = "none",
+    review_confidence_below: Text = "",
 ) -> Response:
     """Create an item from the course page's form; errors re-render that page."""
     check_course(user, course_id)
@@ -58,6 +60,8 @@ def create_item(
         "algorithm_id": algorithm_id,
         "published": bool(published),
         "min_qwk": min_qwk,
+        "review_policy": review_policy,
+        "review_confidence_below": review_confidence_below,
     }
     try:
         created = api.create_item(
@@ -68,11 +72,35 @@ def create_item(
             algorithm_id=algorithm_id or None,
             published=bool(published),
             min_qwk=_number(min_qwk, "min_qwk"),
+            **_review_settings(review_policy, review_confidence_below),
         )
     except RequestError as exc:
         context = course_context(request, user, course_id, form=form, form_error=shown_error(exc))
         return render(request, "course.html", context, status=status_for(exc))
     return redirect(item_path(course_id, created["item_id"]))
+
+
+@router.post("/courses/{course_id}/items/{item_id}/settings")
+def item_settings(
+    request: Request,
+    user: UserDep,
+    api: APIDep,
+    course_id: str,
+    item_id: str,
+    review_policy: Text = "none",
+    review_confidence_below: Text = "",
+) -> Response:
+    """The item page's review settings: which AI grades wait for staff before release."""
+    check_course(user, course_id)
+    check_permission(user, Permission.MANAGE_ITEMS)
+    try:
+        api.update_item(
+            course_id, item_id, **_review_settings(review_policy, review_confidence_below)
+        )
+    except RequestError as exc:
+        context = item_context(request, user, course_id, item_id, settings_error=shown_error(exc))
+        return render(request, "item.html", context, status=status_for(exc))
+    return redirect(f"{item_path(course_id, item_id)}?notice=settings")
 
 
 @router.post("/courses/{course_id}/items/{item_id}/train")
@@ -147,6 +175,16 @@ def _rescheduled(counts: Rescheduled) -> str:
             "not_retrained": counts.get("training_not_retried", 0),
         }
     )
+
+
+def _review_settings(policy: str, confidence_below: str) -> dict[str, Any]:
+    """The review settings as ``create_item`` and ``update_item`` take them; a blank
+    threshold keeps the item's (or the default)."""
+    settings: dict[str, Any] = {"review_policy": policy}
+    threshold = _number(confidence_below, "review_confidence_below")
+    if threshold is not None:
+        settings["review_confidence_below"] = threshold
+    return settings
 
 
 def _json(text: str, field: str) -> Any:

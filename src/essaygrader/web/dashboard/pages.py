@@ -116,6 +116,7 @@ def item_context(
     *,
     upload_error: dict[str, Any] | None = None,
     upload_errors: list[dict[str, Any]] | None = None,
+    settings_error: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the item page shows; the upload form re-renders it with its errors."""
     runtime = request.app.state.runtime
@@ -138,6 +139,8 @@ def item_context(
             api, principal, runtime.settings.backlog_alert_threshold, course_id, item_id
         ),
         "can_train": principal.may(Permission.TRAIN),
+        "can_manage": principal.may(Permission.MANAGE_ITEMS),
+        "settings_error": settings_error,
         "upload_error": upload_error,
         "upload_errors": upload_errors or [],
         "notice": request.query_params.get("notice"),

@@ -1,4 +1,5 @@
-// Follows a running training on the item page, then reloads to show its result.
+// Follows a running training on the item page, then reloads to show its result; and the
+// essay page's grading form by keyboard.
 // Without JavaScript the page still works: reload it by hand.
 "use strict";
 
@@ -43,6 +44,60 @@ document.addEventListener("DOMContentLoaded", () => {
     window.setTimeout(tick, 1000);
   };
   window.setTimeout(tick, 500);
+});
+
+// The grading form: keys 1-9 choose an option of the highlighted criterion and move on
+// to the next one; Enter saves (the browser first checks every criterion is chosen).
+// Keys typed into a feedback box are left alone. Without JavaScript the form still works.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("grade-form");
+  const scored = form ? Array.from(form.querySelectorAll("fieldset[data-scored]")) : [];
+  if (scored.length === 0) {
+    return;
+  }
+  let current = 0;
+  const highlight = (index) => {
+    current = Math.max(0, Math.min(index, scored.length - 1));
+    scored.forEach((fieldset, i) => fieldset.classList.toggle("current", i === current));
+  };
+  const focusCriterion = (index) => {
+    highlight(index);
+    const fieldset = scored[current];
+    const target = fieldset.querySelector("input[type=radio]:checked") || fieldset.querySelector("input[type=radio]");
+    if (target) {
+      target.focus();
+    }
+  };
+  form.addEventListener("focusin", (event) => {
+    const index = scored.findIndex((fieldset) => fieldset.contains(event.target));
+    if (index >= 0) {
+      highlight(index);
+    }
+  });
+  const typing = (element) => element instanceof Element && element.matches("textarea, select, input:not([type=radio]):not([type=checkbox])");
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) {
+      return;
+    }
+    if (/^[1-9]$/.test(event.key)) {
+      const chosen = scored[current].querySelectorAll("input[type=radio]")[Number(event.key) - 1];
+      if (!chosen) {
+        return;
+      }
+      event.preventDefault();
+      chosen.checked = true;
+      if (current < scored.length - 1) {
+        focusCriterion(current + 1);
+      } else {
+        chosen.focus();
+      }
+    } else if (event.key === "Enter" && !(event.target instanceof Element && event.target.matches("button, a, summary"))) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  const firstUnchosen = scored.findIndex((fieldset) => !fieldset.querySelector("input[type=radio]:checked"));
+  focusCriterion(firstUnchosen >= 0 ? firstUnchosen : 0);
 });
 
 // Forms that cannot be undone ask once more; the ticked box in the form is the first ask.
