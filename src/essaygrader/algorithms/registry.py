@@ -116,6 +116,25 @@ class AlgorithmRegistry:
             self._classes[algorithm_id] = cls
         return self._classes[algorithm_id]
 
+    def preload(self) -> dict[str, str]:
+        """Import every registered algorithm's class now, rather than on first use.
+
+        A worker calls this before its pool forks, so that every pool process shares the
+        imported modules (NumPy, scikit-learn, LightGBM) and none pays for importing
+        them while an essay waits.
+
+        Returns:
+            ``{algorithm id: why it cannot be imported}``; empty when all can. The worker
+            logs these and starts anyway: tasks of that algorithm fail on their own.
+        """
+        failures: dict[str, str] = {}
+        for algorithm_id in self.ids():
+            try:
+                self.classifier_class(algorithm_id)
+            except EssayGraderError as exc:
+                failures[algorithm_id] = str(exc)
+        return failures
+
     def new(self, algorithm_id: str) -> CriterionClassifier:
         """An unfitted classifier of ``algorithm_id`` with its configured parameters.
 

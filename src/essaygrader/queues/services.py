@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from essaygrader.algorithms.registry import AlgorithmRegistry
 from essaygrader.api.housekeeping import Housekeeping
 from essaygrader.api.queue import TaskQueue
 from essaygrader.config import Settings
@@ -19,6 +20,9 @@ class WorkerServices(Protocol):
 
     @property
     def worker(self) -> AIWorkerAPI: ...
+
+    @property
+    def algorithms(self) -> AlgorithmRegistry: ...
 
     @property
     def task_queue(self) -> TaskQueue: ...

@@ -119,6 +119,9 @@ def run_worker(
     app = queue.app
     check_blob_store(services)
     one_thread_per_process()
+    # After the thread limits, which libraries loaded now read from the environment.
+    for algorithm_id, reason in services.algorithms.preload().items():
+        log.warning("algorithm %r cannot be loaded; its tasks will fail: %s", algorithm_id, reason)
     name = f"essaygrader-{os.getpid()}@{socket.gethostname()}"
     maintenance = Maintenance(services, name, queues)
 

@@ -85,3 +85,21 @@ class OtherClassifier(FakeClassifier):
 class LooseClassifier(FakeClassifier):
     def __init__(self, **params):
         super().__init__(**params)
+
+
+def test_preload_imports_every_algorithm_once_and_reports_those_that_cannot_be(monkeypatch):
+    import importlib
+
+    registry = AlgorithmRegistry({"broken": AlgorithmSpec("no.such.module:Thing")})
+    failures = registry.preload()
+    assert list(failures) == ["broken"]
+    assert "no.such.module:Thing" in failures["broken"]
+
+    imported: list[str] = []
+    real_import = importlib.import_module
+    monkeypatch.setattr(
+        importlib, "import_module", lambda name: imported.append(name) or real_import(name)
+    )
+    for algorithm_id in ("default", "ease", "fake"):
+        registry.classifier_class(algorithm_id)
+    assert imported == []
