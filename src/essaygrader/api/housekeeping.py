@@ -20,6 +20,7 @@ from essaygrader.api.idempotency import purge_keys
 from essaygrader.api.records import internal_errors
 from essaygrader.config import Settings
 from essaygrader.contract import TextsPurged
+from essaygrader.db import workflows
 from essaygrader.db.models import GradingWorkflowRecord, SubmissionRecord, utcnow
 from essaygrader.db.session import Database
 from essaygrader.domain.audit import SERVICE, Actor, AuditAction
@@ -89,7 +90,7 @@ class Housekeeping:
         cutoff = now - timedelta(days=days)
         unfinished = exists().where(
             GradingWorkflowRecord.submission_uuid == SubmissionRecord.uuid,
-            GradingWorkflowRecord.completed_at.is_(None),
+            workflows.unfinished(GradingWorkflowRecord),
         )
         due = (
             select(SubmissionRecord.id)

@@ -22,6 +22,8 @@ from essaygrader.db.models import (
     RubricRecord,
     TrainingWorkflowRecord,
 )
+from essaygrader.db.workflows import has_status
+from essaygrader.domain.workflow import WorkflowStatus
 
 # Seconds; grading takes seconds to minutes, training minutes to an hour.
 DURATION_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200)
@@ -70,7 +72,7 @@ def _seconds(session: Session, start: Any, end: Any) -> Any:
 def _durations(session: Session, model: Any) -> dict[str, Any]:
     """Run time of the last attempt of every completed workflow, as histogram buckets."""
     seconds = _seconds(session, model.started_at, model.completed_at)
-    done = (model.completed_at.is_not(None), model.started_at.is_not(None))
+    done = (has_status(model, WorkflowStatus.COMPLETE), model.started_at.is_not(None))
     row = session.execute(
         select(
             func.count(),

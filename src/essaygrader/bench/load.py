@@ -38,7 +38,9 @@ from essaygrader.bench.scoring import load_classifier_set, score_one_at_a_time
 from essaygrader.bench.workers import CpuSample, WorkerFleet
 from essaygrader.config import ENV_PREFIX, Settings, mask_url
 from essaygrader.db.models import GradingWorkflowRecord
+from essaygrader.db.workflows import has_status
 from essaygrader.domain.submission import essay_text
+from essaygrader.domain.workflow import WorkflowStatus
 from essaygrader.errors import InternalError
 from essaygrader.queues.celery_app import broker_kind
 from essaygrader.runtime import Runtime
@@ -290,10 +292,10 @@ class _GradingProgress:
         of_item = (record.course_id == "bench", record.item_id == self.item_id)
         with self.runtime.database.transaction(read_only=True) as session:
             complete = session.scalar(
-                select(func.count()).where(*of_item, record.completed_at.is_not(None))
+                select(func.count()).where(*of_item, has_status(record, WorkflowStatus.COMPLETE))
             )
             failed = session.scalar(
-                select(func.count()).where(*of_item, record.failed_at.is_not(None))
+                select(func.count()).where(*of_item, has_status(record, WorkflowStatus.FAILED))
             )
         done = (complete or 0) + (failed or 0)
         now = time.monotonic()
