@@ -7,6 +7,7 @@ fail instead where ``ESSAYGRADER_REQUIRE_SERVICES=1`` says it must be there (CI)
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import uuid
@@ -42,6 +43,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "postgresql" in str(callspec.params.get("database_url", "")):
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave the objects the run made to the operating system at exit.
+
+    After a full run the interpreter's last garbage collection walked every object the
+    tests left behind (models, engines, test clients) and ran their finalisers, minutes
+    after the results were printed. Frozen objects are not collected again.
+    """
+    gc.freeze()
 
 
 def service_up(name: str) -> bool:
