@@ -37,12 +37,22 @@ SERVICES = {
 }
 
 
+# Tests that share a service's state (the Redis database they flush, the RabbitMQ queues
+# they purge, real worker processes on one broker) run one after another in one process,
+# beside the rest of the suite in the others (pytest-xdist's ``--dist loadgroup``).
+SHARED_SERVICE_MARKERS = ("integration", "redis", "rabbitmq")
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the PostgreSQL half of every database test, so the fast tier can leave it out."""
+    """Mark the PostgreSQL half of every database test, so the fast tier can leave it out,
+    and keep the tests that share a service's state in one group."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "postgresql" in str(callspec.params.get("database_url", "")):
             item.add_marker(pytest.mark.postgres)
+        if any(item.get_closest_marker(name) for name in SHARED_SERVICE_MARKERS):
+            item.add_marker(pytest.mark.xdist_group("services"))
 
 
 @pytest.hookimpl(trylast=True)
