@@ -43,6 +43,12 @@ OFF_TOPIC_FACTOR = 1.0
 KEY_TERMS = 10
 KEY_TERMS_QUANTILE = 0.005
 KEY_TERMS_FACTOR = 0.9
+# Below this many graded essays a 1st percentile is little more than the lowest score, so
+# the off-topic thresholds are also bounded by the scores' mean less SMALL_ITEM_SPREADS
+# standard deviations (if lower, down to half the quantile): few essays mean fewer false
+# flags, not more.
+SMALL_ITEM_ESSAYS = 300
+SMALL_ITEM_SPREADS = 3.0
 
 
 @dataclass(frozen=True)
@@ -184,6 +190,16 @@ def prompt_hashes(prompt: str) -> tuple[int, ...]:
     )
 
 
+def _lower_bound(values: Sequence[float], quantile: float) -> float:
+    """The ``quantile`` of the values; for a small item, no more than their mean less
+    :data:`SMALL_ITEM_SPREADS` standard deviations, but at least half the quantile."""
+    found = float(np.quantile(values, quantile))
+    if len(values) < SMALL_ITEM_ESSAYS:
+        spread = float(np.mean(values)) - SMALL_ITEM_SPREADS * float(np.std(values))
+        found = max(found / 2, min(found, spread))
+    return found
+
+
 def build_profile(texts: Sequence[str], prompt: str = "") -> ItemProfile:
     """Learn an item's profile from its graded essays and its prompt.
 
@@ -227,10 +243,10 @@ def build_profile(texts: Sequence[str], prompt: str = "") -> ItemProfile:
             if essays_using[w] - 1 >= least
         }
         scores.append(sum(n * held_out.get(w, 0.0) for w, n in own.items()) / max(own.total(), 1))
-    off_topic_below = OFF_TOPIC_FACTOR * float(np.quantile(scores, OFF_TOPIC_QUANTILE))
+    off_topic_below = OFF_TOPIC_FACTOR * _lower_bound(scores, OFF_TOPIC_QUANTILE)
     key = {w: weights[w] for w in top[:KEY_TERMS]}
     coverage = [key_term_coverage(own.keys(), key) for own in essay_counts]
-    key_terms_below = KEY_TERMS_FACTOR * float(np.quantile(coverage, KEY_TERMS_QUANTILE))
+    key_terms_below = KEY_TERMS_FACTOR * _lower_bound(coverage, KEY_TERMS_QUANTILE)
     return ItemProfile(
         essays=len(texts),
         words_median=float(np.median(lengths)),
