@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-
 from dataclasses import replace
 
 import numpy as np
@@ -93,8 +92,9 @@ def essay_flags(
     students (an earlier one is the original; a student's own resubmission is no copy).
     """
     signature = essay.signature if essay.signature is not None else text_signature(essay.text)
+    uuids: tuple[str, ...] = ()
     if item is None or not item.uuids:
-        others, uuids = np.zeros((0, signature.size), dtype=np.uint32), ()
+        others = np.zeros((0, signature.size), dtype=np.uint32)
     else:
         students = np.array(item.student_ids, dtype=object)
         keep = (item.ids < essay.submission_id) & (students != essay.student_id)

@@ -153,9 +153,7 @@ class TrainingWorkerAPI(WorkerMaintenanceAPI):
                 try:
                     ItemProfile.from_json(profile)
                 except ValueError as exc:
-                    raise RequestError(
-                        str(exc), field="profile", code="training_invalid"
-                    ) from exc
+                    raise RequestError(str(exc), field="profile", code="training_invalid") from exc
             check_quality_gate(metrics, item.min_qwk)
             if metrics is not None:
                 metrics = {**metrics, "min_qwk": item.min_qwk, "passed_quality_gate": True}

@@ -133,12 +133,13 @@ def test_a_profile_out_of_bounds_is_refused():
         prompt_shingles=(1, 2),
     )
     assert ItemProfile.from_json(profile.to_json()) == profile
-    for change in (
-        {"topic_terms": ["garden"] * 3001, "topic_weights": [1.0] * 3001},
-        {"topic_weights": [float("nan")]},
-        {"prompt_shingles": [-1]},
-        {"topic_terms": [""]},
-        {"essays": 0},
+    for change, message in (
+        ({"topic_terms": ["garden"] * 3001, "topic_weights": [1.0] * 3001}, "too large"),
+        ({"topic_weights": [float("nan")]}, "not finite"),
+        ({"prompt_shingles": [-1]}, "63-bit"),
+        ({"topic_terms": [""]}, "words of 1 to"),
+        ({"essays": 0}, "negative"),
+        ({"version": 2}, "not an item profile"),
     ):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=message):
             ItemProfile.from_json({**profile.to_json(), **change})

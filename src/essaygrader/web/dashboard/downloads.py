@@ -24,6 +24,7 @@ from essaygrader.web.deps import APIDep
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
+
 @router.get("/courses/{course_id}/items/{item_id}/results.csv")
 def results_csv(user: UserDep, api: APIDep, course_id: str, item_id: str) -> Response:
     """Every submission of the item with its current assessment, as CSV."""
