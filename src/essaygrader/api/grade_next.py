@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from essaygrader.algorithms.grade_next import (
     Prediction,
+    balanced_sample,
     coverage,
     diverse_sample,
     essay_vectors,
-    informative_sample,
 )
 from essaygrader.api.base import APIBase
 from essaygrader.api.records import current_classifier_set, find_item, internal_errors
@@ -66,9 +66,10 @@ class GradeNextAPI(APIBase):
         """Submissions not yet graded by staff, chosen to teach the model most.
 
         Before the item has a classifier set, a sample that covers the variety of the
-        essays; afterwards, those the classifiers are least sure of and those predicted at
-        point values with few examples, still diverse. Also, per scored criterion, the
-        examples per option and the option that most wants more.
+        essays; afterwards, essays spread evenly over the predicted scores, the rare and
+        extreme ones included (which on ASAP taught classifiers more than uncertainty
+        did). Also, per scored criterion, the examples per option and the option that
+        most wants more.
 
         Args:
             limit: How many submissions, 1 to :data:`MAX_GRADE_NEXT`.
@@ -115,14 +116,11 @@ class GradeNextAPI(APIBase):
             if len(candidates) > MAX_CANDIDATES:
                 candidates = random.Random(str(key)).sample(candidates, MAX_CANDIDATES)
             examples = _examples_per_points(session, key, rubric_value, current)
-            vectors = essay_vectors([text for _, text in candidates])
             if current is None:
-                chosen = diverse_sample(vectors, limit)
+                chosen = diverse_sample(essay_vectors([text for _, text in candidates]), limit)
             else:
                 predictions = _predictions(session, [uuid for uuid, _ in candidates])
-                chosen = informative_sample(
-                    vectors, [predictions.get(uuid) for uuid, _ in candidates], examples, limit
-                )
+                chosen = balanced_sample([predictions.get(uuid) for uuid, _ in candidates], limit)
             criteria = {
                 c.name: [(o.name, o.points) for o in c.options]
                 for c in rubric_value.scored_criteria

@@ -4,7 +4,7 @@ For each ASAP prompt, fold 0's train and dev essays are the ungraded submissions
 test essays measure the classifier. Staff "grade" (the ASAP score is revealed) 50, then
 100, then 200 essays, chosen either at random or by grade-next: the first 50 by
 :func:`~essaygrader.algorithms.grade_next.diverse_sample` (no classifier yet), each later
-batch by :func:`~essaygrader.algorithms.grade_next.informative_sample` from the
+batch by :func:`~essaygrader.algorithms.grade_next.balanced_sample` from the
 predictions of the classifier trained on the essays graded so far. After each step a
 classifier is trained on the graded essays and QWK on the test essays is recorded; the
 table shows the mean over seeds.
@@ -13,7 +13,6 @@ table shows the mean over seeds.
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +23,9 @@ from numpy.typing import NDArray
 from essaygrader.algorithms.base import CriterionClassifier, FeatureCache
 from essaygrader.algorithms.grade_next import (
     Prediction,
+    balanced_sample,
     diverse_sample,
     essay_vectors,
-    informative_sample,
 )
 from essaygrader.algorithms.metrics import quadratic_weighted_kappa
 from essaygrader.algorithms.registry import AlgorithmRegistry
@@ -93,9 +92,8 @@ def _grade_next_curve(
         rest = [i for i in range(len(pool)) if i not in taken]
         scores = model.predict([pool[i].text for i in rest], cache=learner.cache)
         predictions = [Prediction({CRITERION: s.points}, {CRITERION: s.confidence}) for s in scores]
-        examples = {CRITERION: dict(Counter(pool[i].score for i in graded))}
         wanted = STEPS[step + 1] - target
-        chosen = informative_sample(vectors[rest], predictions, examples, wanted)
+        chosen = balanced_sample(predictions, wanted, seed=seed)
         graded += [rest[c.index] for c in chosen]
     return curve
 

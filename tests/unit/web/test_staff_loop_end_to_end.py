@@ -179,6 +179,7 @@ def test_staff_grade_train_ai_grade_override_and_review(http, tokens, task_queue
         ["duplicate"],
         ["not_text"],
     ]
+    assert queue["reviews"][0]["flags"][0]["submission_uuid"] == uuids[5]
     assert uuids[5] in queue["reviews"][0]["flags"][0]["message"]
     assert http.get(f"{ITEM}/review", headers=platform).status_code == 403
     assert (
