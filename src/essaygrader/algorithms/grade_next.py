@@ -1,9 +1,10 @@
 """What to grade next: which ungraded essays teach an item's classifiers the most.
 
-Pure functions (no database). Before any classifier exists, :func:`diverse_sample` picks
-essays that cover the variety of the submissions: k-means on TF-IDF vectors (with the
-essay's length) into as many groups as essays wanted, and from each group the essay
-nearest its centre, largest groups first. Afterwards, :func:`balanced_sample` spreads
+Pure functions (no database). Before any classifier exists, :func:`random_sample`: a
+random sample represents the variety of the submissions, and on ASAP trained better
+classifiers than :func:`diverse_sample`'s k-means picks (TF-IDF vectors with the essay's
+length, into as many groups as essays wanted, from each group the essay nearest its
+centre). Afterwards, :func:`balanced_sample` spreads
 the picks evenly over the predicted scores, extremes included (measured on ASAP against
 :func:`informative_sample`, which prefers essays the classifiers are least sure of and
 rarely predicted scores while keeping the choice diverse: README, "What to grade next").
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -119,6 +121,25 @@ def diverse_sample(vectors: NDArray[np.float64], limit: int, *, seed: int = 0) -
             )
         )
     return choices
+
+
+def random_sample(n: int, limit: int, *, seed: int | str = 0) -> list[Choice]:
+    """Up to ``limit`` of ``n`` essays drawn uniformly at random (seeded, so the same
+    queue each time): the first batch, before any classifier exists.
+
+    On ASAP (README, "What to grade next") no other choice of the first essays trained
+    better classifiers than a random one: not k-means centres (:func:`diverse_sample`),
+    not one essay per length stratum. A random sample represents the essays' variety,
+    lengths and scores included, in proportion.
+    """
+    picks = random.Random(seed).sample(range(n), min(limit, n))
+    return [
+        Choice(
+            index,
+            f"drawn at random from all {n} ungraded essays, so the first grades represent them all",
+        )
+        for index in picks
+    ]
 
 
 def point_rarity(
