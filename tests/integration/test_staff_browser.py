@@ -129,7 +129,7 @@ def test_staff_grade_train_review_and_override(service):
                 ],
             )
 
-        # The grade-next queue: a sample covering the variety of the essays.
+        # The grade-next queue: before training, a random sample of the essays.
         page.goto(f"{url}{ITEM_URL}")
         page.click("nav.tabs a:has-text('Grade next')")
         expect(page.locator("h1")).to_contain_text("Grade next")

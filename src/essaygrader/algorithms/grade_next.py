@@ -1,19 +1,22 @@
 """What to grade next: which ungraded essays teach an item's classifiers the most.
 
-Pure functions (no database). Before any classifier exists, :func:`diverse_sample` picks
-essays that cover the variety of the submissions: k-means on TF-IDF vectors (with the
-essay's length) into as many groups as essays wanted, and from each group the essay
-nearest its centre, largest groups first. Afterwards, :func:`informative_sample` prefers
-essays the classifiers are least sure of and those predicted at point values with few
-training examples, while keeping the choice diverse: each pick discounts the essays
-close to the ones already picked. :func:`coverage` says, per criterion, how many examples
-each option has and which is thinnest.
+Pure functions (no database). Before any classifier exists, :func:`random_sample`: a
+random sample represents the variety of the submissions, and on ASAP trained better
+classifiers than :func:`diverse_sample`'s k-means picks (TF-IDF vectors with the essay's
+length, into as many groups as essays wanted, from each group the essay nearest its
+centre). Afterwards, :func:`balanced_sample` spreads
+the picks evenly over the predicted scores, extremes included (measured on ASAP against
+:func:`informative_sample`, which prefers essays the classifiers are least sure of and
+rarely predicted scores while keeping the choice diverse: README, "What to grade next").
+:func:`coverage` says, per criterion, how many examples each option has and which is
+thinnest.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -120,6 +123,25 @@ def diverse_sample(vectors: NDArray[np.float64], limit: int, *, seed: int = 0) -
     return choices
 
 
+def random_sample(n: int, limit: int, *, seed: int | str = 0) -> list[Choice]:
+    """Up to ``limit`` of ``n`` essays drawn uniformly at random (seeded, so the same
+    queue each time): the first batch, before any classifier exists.
+
+    On ASAP (README, "What to grade next") no other choice of the first essays trained
+    better classifiers than a random one: not k-means centres (:func:`diverse_sample`),
+    not one essay per length stratum. A random sample represents the essays' variety,
+    lengths and scores included, in proportion.
+    """
+    picks = random.Random(seed).sample(range(n), min(limit, n))
+    return [
+        Choice(
+            index,
+            f"drawn at random from all {n} ungraded essays, so the first grades represent them all",
+        )
+        for index in picks
+    ]
+
+
 def point_rarity(
     prediction: Prediction, examples: Mapping[str, Mapping[int, int]]
 ) -> tuple[float, str | None, int]:
@@ -188,6 +210,54 @@ def informative_sample(
         available[pick] = False
         nearest = np.minimum(nearest, np.linalg.norm(vectors - vectors[pick], axis=1))
     return chosen
+
+
+def balanced_sample(
+    predictions: Sequence[Prediction | None], limit: int, *, seed: int = 0
+) -> list[Choice]:
+    """Up to ``limit`` essays spread evenly over the scores the classifiers predict.
+
+    The candidates are grouped by predicted points (summed over the criteria); the picks
+    go round the groups, taking one essay at random from each group in turn, so that
+    every predicted score, the extremes included, gets as many essays as it can: the
+    rare scores are those a classifier learns least from a random sample, and QWK suffers
+    most when an extreme score is never taught. Essays without a prediction form a group
+    of their own.
+
+    Args:
+        predictions: Each candidate's AI scores, or None when it has none yet.
+        limit: How many to choose.
+        seed: Seed of the random picks within a group.
+    """
+    groups: dict[int | None, list[int]] = {}
+    for i, prediction in enumerate(predictions):
+        key = None if prediction is None else sum(prediction.points.values())
+        groups.setdefault(key, []).append(i)
+    rng = np.random.default_rng(seed)
+    queues = {key: list(rng.permutation(members)) for key, members in groups.items()}
+    # The rarest predicted scores first, so that a last, partial round goes to them.
+    order = sorted(queues, key=lambda key: (len(queues[key]), -1 if key is None else key))
+    chosen: list[Choice] = []
+    while len(chosen) < limit and any(queues.values()):
+        for key in order:
+            if len(chosen) >= limit:
+                break
+            if queues[key]:
+                index = int(queues[key].pop())
+                chosen.append(Choice(index, _balanced_reason(predictions[index], len(groups[key]))))
+    return chosen
+
+
+def _balanced_reason(prediction: Prediction | None, predicted_so: int) -> str:
+    if prediction is None:
+        return "not scored by the classifiers yet"
+    points = sum(prediction.points.values())
+    lowest = min(prediction.confidence.values(), default=1.0)
+    return (
+        f"predicted {points} points, like {predicted_so} ungraded essay"
+        f"{'' if predicted_so == 1 else 's'}: the queue covers every predicted score evenly"
+        f" (confidence {lowest:.2f})"
+    )
 
 
 @dataclass(frozen=True)

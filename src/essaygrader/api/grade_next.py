@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from essaygrader.algorithms.grade_next import (
     Prediction,
+    balanced_sample,
     coverage,
-    diverse_sample,
-    essay_vectors,
-    informative_sample,
+    random_sample,
 )
 from essaygrader.api.base import APIBase
 from essaygrader.api.records import current_classifier_set, find_item, internal_errors
@@ -36,7 +35,7 @@ from essaygrader.domain.rubric import Rubric
 from essaygrader.errors import RequestError
 
 MAX_GRADE_NEXT = 100
-# Choosing reads every candidate's text; beyond this many, a fixed sample of them.
+# Choosing reads every candidate's predictions; beyond this many, a fixed sample of them.
 MAX_CANDIDATES = 5000
 # Ids per IN (...) list: well under every database's limit on bound parameters.
 _CHUNK = 500
@@ -65,10 +64,12 @@ class GradeNextAPI(APIBase):
     def grade_next(self, course_id: str, item_id: str, *, limit: int = 10) -> GradeNextOut:
         """Submissions not yet graded by staff, chosen to teach the model most.
 
-        Before the item has a classifier set, a sample that covers the variety of the
-        essays; afterwards, those the classifiers are least sure of and those predicted at
-        point values with few examples, still diverse. Also, per scored criterion, the
-        examples per option and the option that most wants more.
+        Before the item has a classifier set, a random sample (seeded by the item, so
+        the queue stays put), which represents the variety of the essays; afterwards,
+        essays spread evenly over the predicted scores, the rare and extreme ones
+        included. On ASAP both taught classifiers more than the alternatives measured
+        (README, "What to grade next"). Also, per scored criterion, the examples per
+        option and the option that most wants more.
 
         Args:
             limit: How many submissions, 1 to :data:`MAX_GRADE_NEXT`.
@@ -102,8 +103,8 @@ class GradeNextAPI(APIBase):
                 session, key.course_id, key.item_id, rubric.structure_hash
             )
             rubric_value = Rubric.from_dict(rubric.definition)
-            candidates = session.execute(
-                select(SubmissionRecord.uuid, SubmissionRecord.text)
+            candidates = session.scalars(
+                select(SubmissionRecord.uuid)
                 .where(
                     SubmissionRecord.course_id == key.course_id,
                     SubmissionRecord.item_id == key.item_id,
@@ -115,21 +116,18 @@ class GradeNextAPI(APIBase):
             if len(candidates) > MAX_CANDIDATES:
                 candidates = random.Random(str(key)).sample(candidates, MAX_CANDIDATES)
             examples = _examples_per_points(session, key, rubric_value, current)
-            vectors = essay_vectors([text for _, text in candidates])
             if current is None:
-                chosen = diverse_sample(vectors, limit)
+                chosen = random_sample(len(candidates), limit, seed=str(key))
             else:
-                predictions = _predictions(session, [uuid for uuid, _ in candidates])
-                chosen = informative_sample(
-                    vectors, [predictions.get(uuid) for uuid, _ in candidates], examples, limit
-                )
+                predictions = _predictions(session, list(candidates))
+                chosen = balanced_sample([predictions.get(uuid) for uuid in candidates], limit)
             criteria = {
                 c.name: [(o.name, o.points) for o in c.options]
                 for c in rubric_value.scored_criteria
             }
             return {
                 "submissions": [
-                    {"submission_uuid": candidates[c.index][0], "reason": c.reason} for c in chosen
+                    {"submission_uuid": candidates[c.index], "reason": c.reason} for c in chosen
                 ],
                 "strategy": "variety" if current is None else "uncertainty",
                 "classifier_set_uuid": current.uuid if current is not None else None,

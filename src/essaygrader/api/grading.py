@@ -9,6 +9,8 @@ from typing import Any, Literal, cast
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from essaygrader.algorithms.flags import text_signature
+from essaygrader.algorithms.flags.text import signature_bytes
 from essaygrader.api.base import (
     MAX_BATCH_SUBMISSIONS,
     APIBase,
@@ -178,6 +180,9 @@ class GradingAPI(APIBase):
             self._submission_fields(s, f"submissions[{i}]." if indexed else "")
             for i, s in enumerate(submissions)
         ]
+        for row in rows:
+            # For the duplicate flag: grading compares signatures, never other essays.
+            row["signature"] = signature_bytes(text_signature(row["text"]))
         with (
             internal_errors("grading_internal_error", f"storing submissions to item {key}"),
             self.database.transaction() as session,

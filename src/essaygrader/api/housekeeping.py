@@ -115,7 +115,7 @@ class Housekeeping:
                 session.execute(
                     update(SubmissionRecord)
                     .where(SubmissionRecord.id.in_(ids))
-                    .values(text="", answer="", text_purged_at=now)
+                    .values(text="", answer="", signature=None, text_purged_at=now)
                 )
                 audit_uuid = record_audit(
                     session,

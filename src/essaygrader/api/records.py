@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -357,7 +357,7 @@ def assessment_json(assessment: Assessment) -> AssessmentOut:
         ],
         "feedback": dict(assessment.feedback),
         "overall_feedback": assessment.overall_feedback,
-        "flags": [cast(FlagOut, dict(flag)) for flag in assessment.flags],
+        "flags": [flag_out(flag) for flag in assessment.flags],
         "review_status": cast(ReviewStatusName, assessment.review_status),
     }
 
@@ -443,3 +443,12 @@ def current_assessment_json(records: Iterable[AssessmentRecord]) -> AssessmentOu
     """The current assessment of a submission in its JSON shape, or None."""
     record = current_assessment(records)
     return assessment_json(assessment_of(record)) if record else None
+
+
+def flag_out(flag: Mapping[str, Any]) -> FlagOut:
+    """A stored advisory flag as returned: ``code``, ``message``, and for ``duplicate``
+    the ``submission_uuid`` it names."""
+    out = FlagOut(code=str(flag["code"]), message=str(flag.get("message", "")))
+    if isinstance(flag.get("submission_uuid"), str):
+        out["submission_uuid"] = flag["submission_uuid"]
+    return out

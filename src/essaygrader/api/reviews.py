@@ -19,12 +19,13 @@ from essaygrader.api.records import (
     assessment_of,
     assessments_of_submissions,
     find_item,
+    flag_out,
     internal_errors,
     rubric_of,
     stamp,
     submission_review_status,
 )
-from essaygrader.contract import AssessmentOut, AssessmentsList, FlagOut, ReviewsPage
+from essaygrader.contract import AssessmentOut, AssessmentsList, ReviewsPage
 from essaygrader.db.models import (
     AssessmentPartRecord,
     AssessmentRecord,
@@ -233,7 +234,7 @@ class ReviewsAPI(APIBase):
                     {
                         "submission_uuid": r.submission_uuid,
                         "assessment_uuid": r.uuid,
-                        "flags": [FlagOut(code=f["code"], message=f["message"]) for f in r.flags],
+                        "flags": [flag_out(f) for f in r.flags],
                         "lowest_confidence": min((p.confidence for p in r.parts), default=None),
                         "points_earned": sum(p.points for p in r.parts),
                         "points_possible": r.points_possible,

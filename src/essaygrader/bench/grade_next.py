@@ -3,8 +3,9 @@
 For each ASAP prompt, fold 0's train and dev essays are the ungraded submissions and its
 test essays measure the classifier. Staff "grade" (the ASAP score is revealed) 50, then
 100, then 200 essays, chosen either at random or by grade-next: the first 50 by
-:func:`~essaygrader.algorithms.grade_next.diverse_sample` (no classifier yet), each later
-batch by :func:`~essaygrader.algorithms.grade_next.informative_sample` from the
+:func:`~essaygrader.algorithms.grade_next.random_sample` (no classifier yet; the same
+draw as the random arm's, so that the arms differ only in what follows), each later
+batch by :func:`~essaygrader.algorithms.grade_next.balanced_sample` from the
 predictions of the classifier trained on the essays graded so far. After each step a
 classifier is trained on the graded essays and QWK on the test essays is recorded; the
 table shows the mean over seeds.
@@ -13,21 +14,14 @@ table shows the mean over seeds.
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
 
 from essaygrader.algorithms.base import CriterionClassifier, FeatureCache
-from essaygrader.algorithms.grade_next import (
-    Prediction,
-    diverse_sample,
-    essay_vectors,
-    informative_sample,
-)
+from essaygrader.algorithms.grade_next import Prediction, balanced_sample, random_sample
 from essaygrader.algorithms.metrics import quadratic_weighted_kappa
 from essaygrader.algorithms.registry import AlgorithmRegistry
 from essaygrader.bench.datasets import ASAP_SCORE_RANGES, AsapEssay, load_asap, read_folds
@@ -75,14 +69,14 @@ class _Learner:
 
 
 def _random_curve(learner: _Learner, pool: list[AsapEssay], seed: int) -> list[float]:
-    order = random.Random(seed).sample(pool, max(STEPS))
+    order = [pool[i] for i in random.Random(seed).sample(range(len(pool)), max(STEPS))]
     return [learner.train(order[:n])[0] for n in STEPS]
 
 
-def _grade_next_curve(
-    learner: _Learner, pool: list[AsapEssay], vectors: NDArray[np.float64], seed: int
-) -> list[float]:
-    graded = [c.index for c in diverse_sample(vectors, STEPS[0], seed=seed)]
+def _grade_next_curve(learner: _Learner, pool: list[AsapEssay], seed: int) -> list[float]:
+    # grade-next's first batch is a random sample, as the random arm's first 50 (the same
+    # draw: the two arms differ only in how the later essays are chosen).
+    graded = [c.index for c in random_sample(len(pool), max(STEPS), seed=seed)][: STEPS[0]]
     curve = []
     for step, target in enumerate(STEPS):
         qwk, model = learner.train([pool[i] for i in graded])
@@ -93,9 +87,8 @@ def _grade_next_curve(
         rest = [i for i in range(len(pool)) if i not in taken]
         scores = model.predict([pool[i].text for i in rest], cache=learner.cache)
         predictions = [Prediction({CRITERION: s.points}, {CRITERION: s.confidence}) for s in scores]
-        examples = {CRITERION: dict(Counter(pool[i].score for i in graded))}
         wanted = STEPS[step + 1] - target
-        chosen = informative_sample(vectors[rest], predictions, examples, wanted)
+        chosen = balanced_sample(predictions, wanted, seed=seed)
         graded += [rest[c.index] for c in chosen]
     return curve
 
@@ -119,12 +112,11 @@ def run_grade_next(
     for prompt in prompts:
         pool, test = fold.split(essays, prompt)
         learner = _Learner(registry, algorithm_id, prompt, test)
-        vectors = essay_vectors([e.text for e in pool])
         for seed in seeds:
             progress(f"prompt {prompt} seed {seed}")
             result.qwk.setdefault((prompt, "random"), []).append(_random_curve(learner, pool, seed))
             result.qwk.setdefault((prompt, "grade-next"), []).append(
-                _grade_next_curve(learner, pool, vectors, seed)
+                _grade_next_curve(learner, pool, seed)
             )
     return result
 

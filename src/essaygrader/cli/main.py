@@ -261,7 +261,8 @@ def results(
     """Export every submission's status and current assessment (source: ai or staff)."""
     client = client_of(ctx)
     rubric = client.get_item(course_id, item_id)["rubric"]
-    criteria = [c["name"] for c in rubric["criteria"] if c["options"]]
+    scored = [c["name"] for c in rubric["criteria"] if c["options"]]
+    criteria = [c["name"] for c in rubric["criteria"]]
     written = 0
 
     def rows() -> Iterator[dict[str, Any]]:
@@ -271,7 +272,7 @@ def results(
             yield result_row(submission)
 
     if output_format == "csv":
-        write_csv(output, result_columns(criteria), rows())
+        write_csv(output, result_columns(scored, criteria), rows())
     else:
         for row in rows():
             output.write(json.dumps(row, ensure_ascii=False) + "\n")

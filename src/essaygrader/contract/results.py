@@ -298,6 +298,9 @@ class FlagOut(TypedDict):
 
     code: str
     message: str
+    submission_uuid: NotRequired[
+        Annotated[str, Field(description="duplicate: the earlier submission it copies.")]
+    ]
 
 
 @_open

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -186,6 +187,9 @@ class ClassifierSetRecord(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The item profile the advisory flags compare essays with (ItemProfile.to_json), or
+    # None for a set trained before profiles existed.
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     rubric: Mapped[RubricRecord] = relationship(lazy="joined", innerjoin=True)
     classifiers: Mapped[list[ClassifierRecord]] = relationship(
@@ -235,6 +239,9 @@ class SubmissionRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when the retention period purged the essay (text and answer emptied, scores kept).
     text_purged_at: Mapped[datetime | None]
+    # MinHash signature of the essay's word 5-grams (512 bytes; algorithms.flags.text), so
+    # that grading finds near copies without reading other essays. None once purged.
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class GradingWorkflowRecord(WorkflowColumns, Base):

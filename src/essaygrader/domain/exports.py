@@ -43,28 +43,65 @@ RESULT_COLUMNS = (
     "student_id",
     "external_id",
     "status",
+    "review_status",
+    "source",
+    "scorer_id",
+    "scored_at",
     "points_earned",
     "points_possible",
-    "source",
+    "flags",
 )
 CRITERION_COLUMNS = ("option", "points", "confidence")
 
 
-def result_columns(criteria: Iterable[str]) -> list[str]:
-    """The columns of a results export: the submission's, then three per scored criterion."""
-    return [*RESULT_COLUMNS] + [f"{c}.{part}" for c in criteria for part in CRITERION_COLUMNS]
+def result_columns(scored: Iterable[str], criteria: Iterable[str] = ()) -> list[str]:
+    """The columns of a results export, the same in the CLI and the dashboard.
+
+    The submission's columns, three per scored criterion, the feedback on each criterion
+    (scored or not), then the overall feedback.
+
+    Args:
+        scored: The rubric's scored criteria, in order.
+        criteria: Every criterion of the rubric, in order (feedback-only ones too).
+    """
+    return [
+        *RESULT_COLUMNS,
+        *(f"{c}.{part}" for c in scored for part in CRITERION_COLUMNS),
+        *(f"{c}.feedback" for c in criteria),
+        "overall_feedback",
+    ]
 
 
 def result_row(submission: Mapping[str, Any]) -> dict[str, Any]:
-    """One submission of a results page (its status and latest assessment) as a row."""
-    row: dict[str, Any] = {key: submission[key] for key in RESULT_COLUMNS[:5]}
+    """One submission of a results page and its current assessment, by column.
+
+    The current assessment is the newest staff one, else the newest released AI one (see
+    ``current_assessment``); a held AI grade is not a result yet, so its row says
+    ``pending`` in ``review_status`` and carries no grade. ``flags`` lists the current
+    assessment's advisory flag codes, space-separated.
+    """
+    row: dict[str, Any] = {
+        key: submission.get(key)
+        for key in ("submission_uuid", "grading_workflow_uuid", "student_id", "external_id")
+    }
+    row["status"] = submission["status"]
+    row["review_status"] = submission.get("review_status")
     assessment = submission.get("assessment")
-    if assessment:
-        row["points_earned"] = assessment["points_earned"]
-        row["points_possible"] = assessment["points_possible"]
-        row["source"] = submission.get("current_assessment_type") or assessment["type"]
-        for part in assessment["parts"]:
-            row[f"{part['criterion']}.option"] = part["option"]
-            row[f"{part['criterion']}.points"] = part["points"]
-            row[f"{part['criterion']}.confidence"] = part["confidence"]
+    if not assessment:
+        return row
+    row.update(
+        source=submission.get("current_assessment_type") or assessment["type"],
+        scorer_id=assessment["scorer_id"],
+        scored_at=assessment["scored_at"],
+        points_earned=assessment["points_earned"],
+        points_possible=assessment["points_possible"],
+        flags=" ".join(flag["code"] for flag in assessment.get("flags", ())),
+        overall_feedback=assessment.get("overall_feedback", ""),
+    )
+    for part in assessment["parts"]:
+        row[f"{part['criterion']}.option"] = part["option"]
+        row[f"{part['criterion']}.points"] = part["points"]
+        row[f"{part['criterion']}.confidence"] = part["confidence"]
+    for criterion, text in (assessment.get("feedback") or {}).items():
+        row[f"{criterion}.feedback"] = text
     return row

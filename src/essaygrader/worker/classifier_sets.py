@@ -7,6 +7,8 @@ several queries for the set, its classifiers and its rubric.
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -15,12 +17,17 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from essaygrader.algorithms.flags import ItemProfile
 from essaygrader.api.records import rubric_of
 from essaygrader.db.models import ClassifierSetRecord
 from essaygrader.domain.rubric import Rubric
 from essaygrader.worker.params import ClassifierSetSpec, StoredClassifier
 
+log = logging.getLogger(__name__)
+
 MAX_REMEMBERED = 1024
+# A profile holds at most 3,000 terms and the prompt's shingle hashes: well under this.
+MAX_PROFILE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -80,5 +87,26 @@ def _known(record: ClassifierSetRecord) -> KnownSet:
             for c in record.classifiers
         },
         valid_points={c.name: tuple(c.valid_points) for c in rubric.scored_criteria},
+        profile=_profile(record),
     )
     return KnownSet(spec, record.course_id, record.item_id, record.rubric_id, rubric)
+
+
+def _profile(record: ClassifierSetRecord) -> ItemProfile | None:
+    """The set's item profile, bounded and checked; None when it has none or it is unfit.
+
+    Flags only advise, so a damaged profile costs the profile's flags (logged), not the
+    essays' grades.
+    """
+    if record.profile is None:
+        return None
+    try:
+        size = len(json.dumps(record.profile))
+        if size > MAX_PROFILE_BYTES:
+            raise ValueError(f"{size:,} bytes, more than {MAX_PROFILE_BYTES:,}")
+        return ItemProfile.from_json(record.profile)
+    except (ValueError, TypeError) as exc:
+        log.error(
+            "classifier set %s: item profile not loaded, grading without it: %s", record.uuid, exc
+        )
+        return None

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
+import numpy as np
 from billiard.exceptions import SoftTimeLimitExceeded
 
 from essaygrader.algorithms.base import CriterionClassifier, FeatureCache
+from essaygrader.algorithms.flags import advisory_flags, text_signature
 from essaygrader.errors import EssayGraderError, InternalError
 from essaygrader.worker.api import AIWorkerAPI
 from essaygrader.worker.params import (
@@ -24,6 +27,7 @@ from essaygrader.worker.params import (
     CriterionScore,
     EssayToGrade,
     GradingResult,
+    ItemSignatures,
 )
 
 log = logging.getLogger(__name__)
@@ -66,8 +70,38 @@ def grade_essays(
             results.append(GradingResult(essay.workflow_uuid, set_uuid, error=unusable[set_uuid]))
         else:
             spec = batch.classifier_sets[set_uuid]
-            results.append(score_essay(essay, spec, loaded[set_uuid]))
+            result = score_essay(essay, spec, loaded[set_uuid])
+            if result.error is None:
+                try:
+                    flags = essay_flags(essay, spec, batch.signatures.get(essay.item))
+                except Exception:
+                    # Flags advise: a check that breaks must not cost the essay its grade.
+                    log.exception("grading workflow %s: advisory flags failed", essay.workflow_uuid)
+                    flags = ()
+                result = replace(result, flags=flags)
+            results.append(result)
     return worker.record_grading_results(results)
+
+
+def essay_flags(
+    essay: EssayToGrade, spec: ClassifierSetSpec, item: ItemSignatures | None
+) -> tuple[dict[str, str], ...]:
+    """The advisory flags of one essay, whatever algorithm scored it.
+
+    ``duplicate`` compares the essay with the item's earlier submissions by other
+    students (an earlier one is the original; a student's own resubmission is no copy).
+    """
+    signature = essay.signature if essay.signature is not None else text_signature(essay.text)
+    uuids: tuple[str, ...] = ()
+    if item is None or not item.uuids:
+        others = np.zeros((0, signature.size), dtype=np.uint32)
+    else:
+        students = np.array(item.student_ids, dtype=object)
+        keep = (item.ids < essay.submission_id) & (students != essay.student_id)
+        others = item.signatures[keep]
+        uuids = tuple(u for u, k in zip(item.uuids, keep, strict=True) if k)
+    flags = advisory_flags(essay.text, spec.profile, signature, others, uuids)
+    return tuple(flag.to_json() for flag in flags)
 
 
 def score_essay(

@@ -13,12 +13,19 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, insert, or_, select
+import numpy as np
+from sqlalchemy import Select, and_, insert, or_, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from essaygrader.algorithms.base import CriterionClassifier
+from essaygrader.algorithms.flags import text_signature
+from essaygrader.algorithms.flags.text import (
+    SIGNATURE_SIZE,
+    signature_bytes,
+    signature_from_bytes,
+)
 from essaygrader.algorithms.model_format import decode_model
 from essaygrader.api.records import (
     current_classifier_set,
@@ -56,8 +63,11 @@ from essaygrader.worker.params import (
     EssayToGrade,
     GradingBatch,
     GradingResult,
+    ItemSignatures,
     StoredClassifier,
 )
+
+SIGNATURE_BYTES = 4 * SIGNATURE_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +99,19 @@ class GradingWorkerAPI(WorkerMaintenanceAPI):
         ):
             now = utcnow()
             found: dict[str, GradingWorkflowRecord] = {}
-            texts: dict[str, str] = {}
-            for workflow, text in session.execute(
+            submissions: dict[str, _Submission] = {}
+            for workflow, *columns in session.execute(
                 _locked(uuids)
-                .add_columns(SubmissionRecord.text)
+                .add_columns(
+                    SubmissionRecord.id,
+                    SubmissionRecord.student_id,
+                    SubmissionRecord.text,
+                    SubmissionRecord.signature,
+                )
                 .join(GradingWorkflowRecord.submission)
             ):
                 found[workflow.uuid] = workflow
-                texts[workflow.uuid] = text
+                submissions[workflow.uuid] = _Submission(*columns)
             skipped: dict[str, str] = {}
             started: list[GradingWorkflowRecord] = []
             current: dict[tuple[str, str, str], str | None] = {}
@@ -111,11 +126,12 @@ class GradingWorkerAPI(WorkerMaintenanceAPI):
                 workflow.started_at = now
                 workflow.started_by = worker_name
                 started.append(workflow)
-            essays = [
-                EssayToGrade(w.uuid, texts[w.uuid], w.classifier_set_uuid or "") for w in started
-            ]
+            essays = [_essay(session, w, submissions[w.uuid]) for w in started]
             sets = known_sets(session, {e.classifier_set_uuid for e in essays})
-        return GradingBatch(essays, {u: known.spec for u, known in sets.items()}, skipped)
+            signatures = _item_signatures(session, essays)
+        return GradingBatch(
+            essays, {u: known.spec for u, known in sets.items()}, skipped, signatures
+        )
 
     def _reason_to_skip(
         self,
@@ -259,6 +275,76 @@ class GradingWorkerAPI(WorkerMaintenanceAPI):
             return find_grading_workflow(session, workflow_uuid).completed_at is not None
 
 
+class _Submission(NamedTuple):
+    id: int
+    student_id: str
+    text: str
+    signature: bytes | None
+
+
+def _essay(session: Session, workflow: GradingWorkflowRecord, row: _Submission) -> EssayToGrade:
+    """The essay a begun workflow grades, with its signature (made and kept now for a
+    submission stored before signatures existed, or whose stored one is unfit)."""
+    try:
+        signature = None if row.signature is None else signature_from_bytes(row.signature)
+    except ValueError:
+        signature = None
+    if signature is None:
+        signature = text_signature(row.text)
+        session.execute(
+            update(SubmissionRecord)
+            .where(SubmissionRecord.id == row.id)
+            .values(signature=signature_bytes(signature))
+        )
+    return EssayToGrade(
+        workflow.uuid,
+        row.text,
+        workflow.classifier_set_uuid or "",
+        submission_uuid=workflow.submission_uuid,
+        submission_id=row.id,
+        student_id=row.student_id,
+        item=(workflow.course_id, workflow.item_id),
+        signature=signature,
+    )
+
+
+def _item_signatures(
+    session: Session, essays: Sequence[EssayToGrade]
+) -> dict[tuple[str, str], ItemSignatures]:
+    """The signatures of every submission of the essays' items that arrived before the
+    newest essay of the batch: what the ``duplicate`` flag compares them with."""
+    newest: dict[tuple[str, str], int] = {}
+    for essay in essays:
+        newest[essay.item] = max(newest.get(essay.item, 0), essay.submission_id)
+    found = {}
+    for (course_id, item_id), last in newest.items():
+        rows = session.execute(
+            select(
+                SubmissionRecord.id,
+                SubmissionRecord.uuid,
+                SubmissionRecord.student_id,
+                SubmissionRecord.signature,
+            )
+            .where(
+                SubmissionRecord.course_id == course_id,
+                SubmissionRecord.item_id == item_id,
+                SubmissionRecord.id < last,
+                SubmissionRecord.signature.is_not(None),
+            )
+            .order_by(SubmissionRecord.id)
+        ).all()
+        usable = [r for r in rows if len(r.signature) == SIGNATURE_BYTES]
+        found[(course_id, item_id)] = ItemSignatures(
+            uuids=tuple(r.uuid for r in usable),
+            ids=np.array([r.id for r in usable], dtype=np.int64),
+            student_ids=tuple(r.student_id for r in usable),
+            signatures=np.frombuffer(b"".join(r.signature for r in usable), dtype="<u4")
+            .astype(np.uint32)
+            .reshape(len(usable), SIGNATURE_SIZE),
+        )
+    return found
+
+
 def _review_policies(
     session: Session, workflows: Iterable[GradingWorkflowRecord]
 ) -> dict[tuple[str, str], tuple[str, float]]:
@@ -366,4 +452,8 @@ def _flag(flag: dict[str, str]) -> dict[str, str]:
         raise RequestError(
             f"every flag needs a code, got {flag!r}", field="flags", code="grading_invalid"
         )
-    return {"code": code, "message": str(flag.get("message", ""))}
+    stored = {"code": code, "message": str(flag.get("message", ""))}
+    named = flag.get("submission_uuid")
+    if isinstance(named, str) and named:
+        stored["submission_uuid"] = named
+    return stored

@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
+from essaygrader.algorithms.flags import ItemProfile
+
 
 @dataclass(frozen=True)
 class StoredClassifier:
@@ -39,12 +44,15 @@ class ClassifierSetSpec:
         algorithm_id: The algorithm that trained it (and loads it).
         classifiers: The stored classifier of each scored criterion.
         valid_points: The point values each scored criterion allows.
+        profile: The item profile the advisory flags use; None for a set trained before
+            profiles existed, or whose stored profile could not be loaded.
     """
 
     uuid: str
     algorithm_id: str
     classifiers: dict[str, StoredClassifier]
     valid_points: dict[str, tuple[int, ...]]
+    profile: ItemProfile | None = None
 
 
 @dataclass(frozen=True)
@@ -55,11 +63,38 @@ class EssayToGrade:
         workflow_uuid: The grading workflow.
         text: The essay.
         classifier_set_uuid: The set to score it with.
+        submission_uuid: Its submission.
+        submission_id: The submission's place in arrival order (its integer key).
+        student_id: The submission's student.
+        item: ``(course_id, item_id)`` of the submission.
+        signature: The essay's MinHash signature.
     """
 
     workflow_uuid: str
     text: str
     classifier_set_uuid: str
+    submission_uuid: str = ""
+    submission_id: int = 0
+    student_id: str = ""
+    item: tuple[str, str] = ("", "")
+    signature: NDArray[np.uint32] | None = None
+
+
+@dataclass(frozen=True)
+class ItemSignatures:
+    """The signatures of an item's submissions, for finding near copies.
+
+    Attributes:
+        uuids: The submissions, in arrival order.
+        ids: Their integer keys, in the same order.
+        student_ids: Their students.
+        signatures: One MinHash signature per row.
+    """
+
+    uuids: tuple[str, ...]
+    ids: NDArray[np.int64]
+    student_ids: tuple[str, ...]
+    signatures: NDArray[np.uint32]
 
 
 @dataclass(frozen=True)
@@ -71,11 +106,14 @@ class GradingBatch:
         classifier_sets: Each set those essays name, by uuid.
         skipped: Workflows with nothing to do now, each with the reason (complete,
             failed, gave up, waiting for classifiers, unknown).
+        signatures: The submission signatures of each item the essays belong to, by
+            ``(course_id, item_id)``, up to the newest essay of the batch.
     """
 
     essays: list[EssayToGrade]
     classifier_sets: dict[str, ClassifierSetSpec]
     skipped: dict[str, str] = field(default_factory=dict)
+    signatures: dict[tuple[str, str], ItemSignatures] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

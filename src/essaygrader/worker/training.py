@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from essaygrader.algorithms.base import FeatureCache
+from essaygrader.algorithms.flags import build_profile
 from essaygrader.algorithms.quality import DEFAULT_FOLDS, criterion_quality, out_of_fold_points
 from essaygrader.errors import EssayGraderError, InternalError
 from essaygrader.worker.api import AIWorkerAPI
@@ -83,4 +84,6 @@ def train_classifiers(
         "mean_qwk": round(sum(q["qwk"] for q in quality.values()) / len(quality), 4),
         "criteria": quality,
     }
-    return worker.create_classifiers(workflow_uuid, stored, metrics)
+    # The advisory flags' item profile: word counts, topic terms, the prompt's phrases.
+    profile = build_profile(texts, task.prompt).to_json()
+    return worker.create_classifiers(workflow_uuid, stored, metrics, profile=profile)

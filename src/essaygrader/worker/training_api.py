@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from essaygrader.algorithms.base import CriterionClassifier
+from essaygrader.algorithms.flags import ItemProfile
 from essaygrader.algorithms.model_format import encode_model
 from essaygrader.api.queue import enqueue_after_commit
 from essaygrader.api.records import (
@@ -104,6 +106,8 @@ class TrainingWorkerAPI(WorkerMaintenanceAPI):
         workflow_uuid: str,
         classifiers: dict[str, StoredClassifier],
         metrics: TrainingMetrics | None = None,
+        *,
+        profile: dict[str, Any] | None = None,
     ) -> str:
         """Record a trained classifier set, complete the workflow, and start grading.
 
@@ -114,14 +118,17 @@ class TrainingWorkerAPI(WorkerMaintenanceAPI):
             classifiers: ``{criterion: store_classifier(...)}`` for every scored criterion.
             metrics: Cross-validated quality, kept on the set; the item's ``min_qwk``
                 gate is checked against it.
+            profile: The item profile for the advisory flags (``ItemProfile.to_json``),
+                kept on the set; without one, grading checks only the flags that need
+                none.
 
         Returns:
             The classifier set's uuid; on a complete workflow, the one it already has.
 
         Raises:
             NotFoundError: ``training_workflow_not_found``; no such workflow.
-            RequestError: ``training_invalid``; a scored criterion has no classifier, or a
-                blob is missing.
+            RequestError: ``training_invalid``; a scored criterion has no classifier, a
+                blob is missing, or the profile is not one.
             RequestError: ``quality_gate_failed``; a criterion's QWK is below the item's
                 ``min_qwk``; nothing is recorded, and the item keeps its previous set.
         """
@@ -142,6 +149,11 @@ class TrainingWorkerAPI(WorkerMaintenanceAPI):
                         field=f"classifiers.{criterion.name}",
                         code="training_invalid",
                     )
+            if profile is not None:
+                try:
+                    ItemProfile.from_json(profile)
+                except ValueError as exc:
+                    raise RequestError(str(exc), field="profile", code="training_invalid") from exc
             check_quality_gate(metrics, item.min_qwk)
             if metrics is not None:
                 metrics = {**metrics, "min_qwk": item.min_qwk, "passed_quality_gate": True}
@@ -153,6 +165,7 @@ class TrainingWorkerAPI(WorkerMaintenanceAPI):
                 algorithm_id=workflow.algorithm_id,
                 training_workflow_uuid=workflow.uuid,
                 metrics=metrics,
+                profile=profile,
             )
             session.add(classifier_set)
             session.flush()

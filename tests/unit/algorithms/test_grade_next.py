@@ -6,6 +6,7 @@ import numpy as np
 
 from essaygrader.algorithms.grade_next import (
     Prediction,
+    balanced_sample,
     coverage,
     diverse_sample,
     essay_vectors,
@@ -62,6 +63,21 @@ def test_informative_sample_prefers_rarely_seen_predicted_points():
     chosen = informative_sample(vectors, predictions, {"ideas": {1: 40, 2: 1}}, 1)
     assert chosen[0].index == 12
     assert "which has 1 training example" in chosen[0].reason
+
+
+def test_balanced_sample_spreads_picks_over_predicted_scores_rarest_first():
+    points = [1] * 50 + [0] * 5 + [2] * 2 + [3]
+    predictions = [Prediction({"ideas": p}, {"ideas": 0.7}) for p in points]
+    chosen = balanced_sample(predictions, 7, seed=1)
+    picked = [points[c.index] for c in chosen]
+    assert picked[:4] == [3, 2, 0, 1]
+    assert sorted(picked) == [0, 0, 1, 1, 2, 2, 3]
+    assert len({c.index for c in chosen}) == 7
+    assert "predicted 3 points, like 1 ungraded essay" in chosen[0].reason
+    # Seeded: the same queue each time; every essay at most once.
+    assert balanced_sample(predictions, 7, seed=1) == chosen
+    assert len(balanced_sample(predictions, 100)) == len(points)
+    assert balanced_sample([None, None], 1)[0].reason == "not scored by the classifiers yet"
 
 
 def test_coverage_names_the_thinnest_option():

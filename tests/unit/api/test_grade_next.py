@@ -24,45 +24,48 @@ def _topic_essay(topic: str, rng: random.Random) -> str:
     return " ".join(rng.choice(words) for _ in range(60)).capitalize() + "."
 
 
-def test_before_training_it_covers_distinct_groups_not_the_first_n(api, item):
+def test_before_training_it_draws_a_steady_random_sample_not_the_first_n(api, item):
     rng = random.Random(3)
-    # Most essays are about gardens, and they come first; two smaller groups follow.
     order = ["garden"] * 20 + ["space"] * 6 + ["music"] * 6
-    topic_of = {}
-    for i, topic in enumerate(order):
-        submitted = api.submit("course-a", "item-1", f"s{i}", _topic_essay(topic, rng))
-        topic_of[submitted["submission_uuid"]] = topic
-    found = api.grade_next("course-a", "item-1", limit=3)
+    submitted = [
+        api.submit("course-a", "item-1", f"s{i}", _topic_essay(topic, rng))["submission_uuid"]
+        for i, topic in enumerate(order)
+    ]
+    found = api.grade_next("course-a", "item-1", limit=10)
     assert found["strategy"] == "variety"
     assert found["classifier_set_uuid"] is None
     assert found["ungraded"] == 32
     chosen = [s["submission_uuid"] for s in found["submissions"]]
-    assert sorted(topic_of[u] for u in chosen) == ["garden", "music", "space"]
-    assert all("group" in s["reason"] for s in found["submissions"])
+    assert len(set(chosen)) == 10
+    assert chosen != submitted[:10]
+    assert {submitted.index(u) for u in chosen} - set(range(20))
+    assert all("drawn at random" in s["reason"] for s in found["submissions"])
+    assert api.grade_next("course-a", "item-1", limit=10)["submissions"] == found["submissions"]
     ideas = next(c for c in found["coverage"] if c["criterion"] == "ideas")
     assert [o["examples"] for o in ideas["options"]] == [0, 0, 0]
     assert "more essays at" in ideas["advice"]
     assert [c["criterion"] for c in found["coverage"]] == ["ideas", "conventions"]
 
 
-def test_after_training_it_prefers_the_least_confident(api, task_queue, item):
+def test_after_training_it_spreads_the_queue_over_the_predicted_scores(api, task_queue, item):
     api.train_classifiers("course-a", "item-1", examples(30))
     task_queue.join()
-    # The fake classifier is sure of lengths near its training essays' (about 22, 62 and
-    # 102 words) and unsure halfway between them.
-    sure = [
-        api.submit("course-a", "item-1", f"s{i}", essay(n, seed=i))
-        for i, n in enumerate([22, 62, 102] * 4)
+    # The fake classifier scores by length: about 22, 62 and 102 words are its three
+    # levels. Many essays look middling, a few weak, one strong.
+    lengths = [62] * 10 + [22] * 3 + [102]
+    submitted = [
+        api.submit("course-a", "item-1", f"s{i}", essay(n, seed=i))["submission_uuid"]
+        for i, n in enumerate(lengths)
     ]
-    unsure = api.submit("course-a", "item-1", "doubtful", essay(42, seed=99))
     task_queue.join()
     found = api.grade_next("course-a", "item-1", limit=3)
     assert found["strategy"] == "uncertainty"
     assert found["classifier_set_uuid"] is not None
-    first = found["submissions"][0]
-    assert first["submission_uuid"] == unsure["submission_uuid"]
-    assert "confidence" in first["reason"]
-    assert len({s["submission_uuid"] for s in found["submissions"]}) == 3
+    length_of = dict(zip(submitted, lengths, strict=True))
+    # One essay of each predicted score, the rare strong one included.
+    assert sorted(length_of[s["submission_uuid"]] for s in found["submissions"]) == [22, 62, 102]
+    assert all("predicted" in s["reason"] for s in found["submissions"])
+    assert all("confidence" in s["reason"] for s in found["submissions"])
     ideas = next(c for c in found["coverage"] if c["criterion"] == "ideas")
     assert [(o["option"], o["examples"]) for o in ideas["options"]] == [
         ("poor", 10),
@@ -70,7 +73,6 @@ def test_after_training_it_prefers_the_least_confident(api, task_queue, item):
         ("good", 10),
     ]
     assert ideas["advice"] == "every option has enough examples"
-    assert len(sure) == 12
 
 
 def test_submissions_graded_by_staff_are_left_out(api, task_queue, item, runtime):

@@ -271,7 +271,7 @@ def test_grade_next_lists_the_queue_and_what_is_thin(run, created, db):
     result = run("grade-next", "--course", "c", "--item", "i", "--limit", "2")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert len([line for line in lines if "group" in line]) == 2
+    assert len([line for line in lines if "drawn at random" in line]) == 2
     assert "2 of 5 submissions not graded by staff (variety)" in result.output
     assert "ideas: poor 0, fair 0, good 0; 5 more essays at 'poor' would help most" in lines
     found = json.loads(run("grade-next", "--course", "c", "--item", "i", "--json").output)

@@ -35,8 +35,16 @@ def test_write_csv_makes_every_text_cell_safe_header_included():
     assert rows == [["student_id", "'=cmd.option", "points"], ["'@x", "'+y", "-1"], ["", "", ""]]
 
 
-def test_results_columns_name_each_scored_criterion():
-    assert result_columns(["ideas"])[-3:] == ["ideas.option", "ideas.points", "ideas.confidence"]
+def test_results_columns_name_each_scored_criterion_and_all_feedback():
+    columns = result_columns(["ideas"], ["ideas", "comments"])
+    assert columns[-6:] == [
+        "ideas.option",
+        "ideas.points",
+        "ideas.confidence",
+        "ideas.feedback",
+        "comments.feedback",
+        "overall_feedback",
+    ]
 
 
 def test_no_module_writes_csv_any_other_way():

@@ -10,6 +10,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from essaygrader.domain.exports import result_columns
 from essaygrader.web.app import create_app
 from essaygrader.web.dashboard.charts import bar_chart, heat_map, shade
 from tests.conftest import row_counts
@@ -411,6 +412,11 @@ def test_results_download_is_safe_to_open_in_a_spreadsheet(app, api, tokens, wor
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == 2
+    # The rows of `essaygrader results`: one function builds both.
+    criteria = api.get_item("course-a", "item-1")["rubric"]["criteria"]
+    assert list(rows[0]) == result_columns(
+        [c["name"] for c in criteria if c["options"]], [c["name"] for c in criteria]
+    )
     hostile = rows[-1]
     assert hostile["student_id"] == '\'=HYPERLINK("http://evil.example")'
     assert hostile["external_id"] == "'@x"

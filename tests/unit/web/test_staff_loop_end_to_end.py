@@ -3,12 +3,9 @@
 120 essays are submitted before any training; staff grade 60 of them through the API;
 training uses those graded submissions; the other 60 are AI graded; a staff override
 becomes current; and, under review_policy "flagged", a near copy of another essay and a
-keyboard-mash essay are held for review, invisible to the platform, until staff confirm
-one and override the other.
-
-Held for review here by low confidence: the item's review_confidence_below is raised to
-1 before the two essays arrive, standing in for the advisory flags (duplicate,
-not_text) that grading will attach once it computes them.
+keyboard-mash essay are held for review by the advisory flags grading computes
+(duplicate, naming the original, and not_text), invisible to the platform, until staff
+confirm one and override the other.
 """
 
 from __future__ import annotations
@@ -151,10 +148,7 @@ def test_staff_grade_train_ai_grade_override_and_review(http, tokens, task_queue
     assert [a["type"] for a in history["assessments"]] == ["staff", "ai"]
     assert _ok(http.get(ITEM, headers=staff))["corrections_since_training"] == 1
 
-    # A near copy and a keyboard mash arrive; both are held for review.
-    _ok(
-        http.patch(ITEM, json={"review_confidence_below": 1.0}, headers=staff),
-    )
+    # A near copy and a keyboard mash arrive; their flags hold both for review.
     near_copy = essays[5].replace("garden", "gardens", 1) + " Thanks."
     doubtful = _ok(
         http.post(
@@ -181,7 +175,12 @@ def test_staff_grade_train_ai_grade_override_and_review(http, tokens, task_queue
     queue = _ok(http.get(f"{ITEM}/review", params={"limit": 10}, headers=staff))
     assert queue["total"] == 2
     assert [r["submission_uuid"] for r in queue["reviews"]] == held
-    assert all(r["lowest_confidence"] < 1.0 for r in queue["reviews"])
+    assert [[f["code"] for f in r["flags"]] for r in queue["reviews"]] == [
+        ["duplicate"],
+        ["not_text"],
+    ]
+    assert queue["reviews"][0]["flags"][0]["submission_uuid"] == uuids[5]
+    assert uuids[5] in queue["reviews"][0]["flags"][0]["message"]
     assert http.get(f"{ITEM}/review", headers=platform).status_code == 403
     assert (
         http.post(

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from essaygrader.algorithms.flags.profile import (
     KEY_TERMS,
     PROMPT_SHINGLE_WORDS,
+    SMALL_ITEM_ESSAYS,
     ItemProfile,
     content_words,
     hash_shingle,
@@ -129,7 +130,11 @@ def off_topic(words: Sequence[str], profile: ItemProfile) -> Flag | None:
     similarity = topicality(words, profile)
     key = dict(zip(profile.topic_terms[:KEY_TERMS], profile.topic_weights[:KEY_TERMS], strict=True))
     coverage = key_term_coverage(content_words(words), key)
-    if similarity >= profile.off_topic_below and coverage >= profile.key_terms_below:
+    unlike = similarity < profile.off_topic_below
+    uncovered = coverage < profile.key_terms_below
+    # An item of few essays gives rough thresholds: then both views must agree.
+    small = profile.essays < SMALL_ITEM_ESSAYS
+    if not ((unlike and uncovered) if small else (unlike or uncovered)):
         return None
     return Flag(
         OFF_TOPIC,

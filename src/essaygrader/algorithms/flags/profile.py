@@ -24,6 +24,9 @@ from essaygrader.algorithms.lexicon import FUNCTION_WORDS, corpus_count, corpus_
 PROFILE_VERSION = 1
 PROMPT_SHINGLE_WORDS = 3
 TOPIC_TERMS = 3000
+# Bounds a stored profile must keep to be loaded (a damaged or forged one is refused).
+MAX_PROMPT_SHINGLES = 100_000
+MAX_TERM_CHARS = 100
 # Topicality weighs each word by how much more often the item's essays use it than English
 # at large (log of the ratio of the two frequencies; pyspellchecker's list is the
 # background). Words the list lacks count as seen this often in it, per billion words.
@@ -40,6 +43,12 @@ OFF_TOPIC_FACTOR = 1.0
 KEY_TERMS = 10
 KEY_TERMS_QUANTILE = 0.005
 KEY_TERMS_FACTOR = 0.9
+# Below this many graded essays a 1st percentile is little more than the lowest score, so
+# the off-topic thresholds are also bounded by the scores' mean less SMALL_ITEM_SPREADS
+# standard deviations (if lower, down to half the quantile): few essays mean fewer false
+# flags, not more.
+SMALL_ITEM_ESSAYS = 300
+SMALL_ITEM_SPREADS = 3.0
 
 
 @dataclass(frozen=True)
@@ -78,30 +87,54 @@ class ItemProfile:
 
     @classmethod
     def from_json(cls, data: Any) -> ItemProfile:
-        """A profile from :meth:`to_json`'s output.
+        """A profile from :meth:`to_json`'s output, checked before it is trusted.
 
         Raises:
-            ValueError: ``data`` is not a profile of this version.
+            ValueError: ``data`` is not a profile of this version, or breaks its bounds
+                (more than :data:`TOPIC_TERMS` terms or :data:`MAX_PROMPT_SHINGLES`
+                shingles, a number that is not finite, a negative count).
         """
         if not isinstance(data, dict) or data.get("version") != PROFILE_VERSION:
             raise ValueError(f"not an item profile of version {PROFILE_VERSION}")
         try:
-            terms = tuple(str(t) for t in data["topic_terms"])
-            weights = tuple(float(w) for w in data["topic_weights"])
-            if len(terms) != len(weights):
+            raw_terms, raw_weights = data["topic_terms"], data["topic_weights"]
+            raw_shingles = data["prompt_shingles"]
+            if not all(isinstance(v, list) for v in (raw_terms, raw_weights, raw_shingles)):
+                raise ValueError("topic_terms, topic_weights and prompt_shingles must be lists")
+            if len(raw_terms) > TOPIC_TERMS or len(raw_shingles) > MAX_PROMPT_SHINGLES:
+                raise ValueError(
+                    f"item profile too large: {len(raw_terms)} terms (at most {TOPIC_TERMS}), "
+                    f"{len(raw_shingles)} prompt shingles (at most {MAX_PROMPT_SHINGLES})"
+                )
+            if len(raw_terms) != len(raw_weights):
                 raise ValueError("topic_terms and topic_weights differ in length")
-            return cls(
+            if not all(isinstance(t, str) and 0 < len(t) <= MAX_TERM_CHARS for t in raw_terms):
+                raise ValueError(f"topic_terms must be words of 1 to {MAX_TERM_CHARS} characters")
+            if not all(isinstance(h, int) and 0 <= h < 2**63 for h in raw_shingles):
+                raise ValueError("prompt_shingles must be 63-bit hashes")
+            profile = cls(
                 essays=int(data["essays"]),
                 words_median=float(data["words_median"]),
                 too_short_below=int(data["too_short_below"]),
-                topic_terms=terms,
-                topic_weights=weights,
+                topic_terms=tuple(raw_terms),
+                topic_weights=tuple(float(w) for w in raw_weights),
                 off_topic_below=float(data["off_topic_below"]),
                 key_terms_below=float(data["key_terms_below"]),
-                prompt_shingles=tuple(int(h) for h in data["prompt_shingles"]),
+                prompt_shingles=tuple(raw_shingles),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"item profile is incomplete: {exc}") from exc
+        numbers = (
+            profile.words_median,
+            profile.off_topic_below,
+            profile.key_terms_below,
+            *profile.topic_weights,
+        )
+        if not all(math.isfinite(n) for n in numbers):
+            raise ValueError("item profile holds a number that is not finite")
+        if profile.essays < 1 or profile.too_short_below < 0:
+            raise ValueError("item profile counts must not be negative")
+        return profile
 
 
 def background_share(word: str) -> float:
@@ -157,6 +190,16 @@ def prompt_hashes(prompt: str) -> tuple[int, ...]:
     )
 
 
+def _lower_bound(values: Sequence[float], quantile: float) -> float:
+    """The ``quantile`` of the values; for a small item, no more than their mean less
+    :data:`SMALL_ITEM_SPREADS` standard deviations, but at least half the quantile."""
+    found = float(np.quantile(values, quantile))
+    if len(values) < SMALL_ITEM_ESSAYS:
+        spread = float(np.mean(values)) - SMALL_ITEM_SPREADS * float(np.std(values))
+        found = max(found / 2, min(found, spread))
+    return found
+
+
 def build_profile(texts: Sequence[str], prompt: str = "") -> ItemProfile:
     """Learn an item's profile from its graded essays and its prompt.
 
@@ -200,10 +243,10 @@ def build_profile(texts: Sequence[str], prompt: str = "") -> ItemProfile:
             if essays_using[w] - 1 >= least
         }
         scores.append(sum(n * held_out.get(w, 0.0) for w, n in own.items()) / max(own.total(), 1))
-    off_topic_below = OFF_TOPIC_FACTOR * float(np.quantile(scores, OFF_TOPIC_QUANTILE))
+    off_topic_below = OFF_TOPIC_FACTOR * _lower_bound(scores, OFF_TOPIC_QUANTILE)
     key = {w: weights[w] for w in top[:KEY_TERMS]}
     coverage = [key_term_coverage(own.keys(), key) for own in essay_counts]
-    key_terms_below = KEY_TERMS_FACTOR * float(np.quantile(coverage, KEY_TERMS_QUANTILE))
+    key_terms_below = KEY_TERMS_FACTOR * _lower_bound(coverage, KEY_TERMS_QUANTILE)
     return ItemProfile(
         essays=len(texts),
         words_median=float(np.median(lengths)),

@@ -1,15 +1,13 @@
 """Files the dashboard hands out: an item's results as CSV, safe to open in a spreadsheet.
 
-Each row is a submission with its current assessment (the newest staff one, else the
-newest released AI one) and its ``source``, ``ai`` or ``staff``; a held AI grade is not a
-result yet, so its row says ``pending`` and carries no grade.
+The rows are those of ``essaygrader results`` (:func:`~essaygrader.domain.exports.result_row`):
+each submission with its current assessment and its ``source``, ``ai`` or ``staff``.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -18,66 +16,13 @@ from essaygrader.api.ai import AIGradingAPI
 from essaygrader.api.base import MAX_PAGE
 from essaygrader.contract import SubmissionSummary
 from essaygrader.domain.access import Permission
-from essaygrader.domain.exports import write_csv
+from essaygrader.domain.exports import result_columns, result_row, write_csv
 from essaygrader.web.access import check_course, check_permission
 from essaygrader.web.dashboard.render import PREFIX, SECURITY_HEADERS
 from essaygrader.web.dashboard.session import UserDep
 from essaygrader.web.deps import APIDep
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-
-SUBMISSION_COLUMNS = (
-    "submission_uuid",
-    "student_id",
-    "external_id",
-    "status",
-    "review_status",
-    "source",
-    "scorer_id",
-    "scored_at",
-    "points_earned",
-    "points_possible",
-)
-
-
-def result_columns(scored: Iterable[str], criteria: Iterable[str]) -> list[str]:
-    """The header: the submission's columns, three per scored criterion, the feedback."""
-    parts = [f"{c}.{part}" for c in scored for part in ("option", "points", "confidence")]
-    return [
-        *SUBMISSION_COLUMNS,
-        *parts,
-        *(f"{c}.feedback" for c in criteria),
-        "overall_feedback",
-    ]
-
-
-def result_row(submission: SubmissionSummary) -> dict[str, Any]:
-    """One submission and its current assessment, by column."""
-    row: dict[str, Any] = {
-        "submission_uuid": submission["submission_uuid"],
-        "student_id": submission["student_id"],
-        "external_id": submission["external_id"] or "",
-        "status": submission["status"],
-        "review_status": submission["review_status"],
-    }
-    assessment = submission["assessment"]
-    if assessment is None:
-        return row
-    row.update(
-        source=assessment["type"],
-        scorer_id=assessment["scorer_id"],
-        scored_at=assessment["scored_at"],
-        points_earned=assessment["points_earned"],
-        points_possible=assessment["points_possible"],
-        overall_feedback=assessment["overall_feedback"],
-    )
-    for part in assessment["parts"]:
-        row[f"{part['criterion']}.option"] = part["option"]
-        row[f"{part['criterion']}.points"] = part["points"]
-        row[f"{part['criterion']}.confidence"] = part["confidence"]
-    for criterion, text in assessment["feedback"].items():
-        row[f"{criterion}.feedback"] = text
-    return row
 
 
 @router.get("/courses/{course_id}/items/{item_id}/results.csv")
