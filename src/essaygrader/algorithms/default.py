@@ -350,6 +350,21 @@ class DefaultClassifier(CriterionClassifier):
             blended = blended + boost_weight * boosted
         return np.asarray(blended, dtype=np.float64)
 
+    def predict_regression(
+        self, texts: Sequence[str], *, cache: FeatureCache | None = None
+    ) -> NDArray[np.float64]:
+        """The blended regression for each essay, before the cut-points map it to points.
+
+        The benchmark compares the cut-points with plain rounding of this value.
+        """
+        if not hasattr(self, "cutpoints_"):
+            raise InternalError(
+                "default classifier: call fit or from_model before predict", code="not_fitted"
+            )
+        if not texts:
+            return np.zeros(0)
+        return self._continuous(list(texts), cache if cache is not None else FeatureCache())
+
     def predict(self, texts: Sequence[str], *, cache: FeatureCache | None = None) -> list[Score]:
         if not hasattr(self, "cutpoints_"):
             raise InternalError(

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from essaygrader.algorithms.cutpoints import apply_cutpoints
 from essaygrader.algorithms.default import DefaultClassifier
 from essaygrader.algorithms.model_format import pack_arrays, unpack_arrays
 from essaygrader.algorithms.text_stats import FEATURE_NAMES
@@ -68,3 +69,18 @@ def test_term_score_tables_are_stored_and_checked_on_load(training) -> None:
     tampered = dataclasses.replace(model, payload=pack_arrays(arrays))
     with pytest.raises(InternalError, match="char_term_scores"):
         DefaultClassifier.from_model(tampered)
+
+
+def test_the_regression_is_what_the_cutpoints_map_to_points(training) -> None:
+    texts, points = training
+    classifier = DefaultClassifier(cutpoint_resamples=2).fit(
+        texts, points, valid_points=sorted(set(points))
+    )
+    regression = classifier.predict_regression(texts[:10])
+    assert regression.dtype == np.float64
+    assert regression.shape == (10,)
+    mapped = apply_cutpoints(regression, classifier.cutpoints_, classifier.valid_points_)
+    assert [int(p) for p in mapped] == [s.points for s in classifier.predict(texts[:10])]
+    assert classifier.predict_regression([]).shape == (0,)
+    with pytest.raises(InternalError, match="before predict"):
+        DefaultClassifier().predict_regression(texts[:1])
