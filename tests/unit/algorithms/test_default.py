@@ -84,3 +84,16 @@ def test_the_regression_is_what_the_cutpoints_map_to_points(training) -> None:
     assert classifier.predict_regression([]).shape == (0,)
     with pytest.raises(InternalError, match="before predict"):
         DefaultClassifier().predict_regression(texts[:1])
+
+
+def test_a_0_to_100_scale_trains_stores_and_scores_within_its_points() -> None:
+    texts, points = graded_essays(120, list(range(0, 101, 5)), seed=5)
+    classifier = DefaultClassifier(cutpoint_resamples=2).fit(
+        texts, points, valid_points=list(range(101))
+    )
+    loaded = DefaultClassifier.from_model(classifier.to_model())
+    scores = [s.points for s in loaded.predict(texts[:30])]
+    assert all(0 <= p <= 100 for p in scores)
+    assert len(loaded.cutpoints_) == 100
+    # Essays written to rank low and high are told apart on the wide scale.
+    assert np.corrcoef(scores, points[:30])[0, 1] > 0.5
