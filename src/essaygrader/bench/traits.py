@@ -18,6 +18,7 @@ import csv
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -181,6 +182,40 @@ class TraitProtocolResult:
 
 
 MEASURES = ("qwk", "rmse", "exact", "rounded_rmse", "rounded_qwk")
+
+
+def merge_results(parts: Sequence[Mapping[str, Any]]) -> TraitProtocolResult:
+    """One result from the ``trait_protocol`` of runs over different prompts (each from
+    :meth:`TraitProtocolResult.to_dict`), so a long run can be split across processes.
+
+    Raises:
+        BenchmarkDataError: The parts differ in algorithm, split or folds, or share a prompt.
+    """
+    if not parts:
+        raise BenchmarkDataError("no results to merge")
+    first = parts[0]
+    merged = TraitProtocolResult(
+        str(first["algorithm_id"]), str(first["split"]), list(first["folds"])
+    )
+    for part in parts:
+        if (part["algorithm_id"], part["split"], list(part["folds"])) != (
+            merged.algorithm_id,
+            merged.split,
+            merged.folds,
+        ):
+            raise BenchmarkDataError("results to merge differ in algorithm, split or folds")
+        for row in part["figures"]:
+            key = (int(row["prompt"]), str(row["trait"]))
+            if key in merged.figures:
+                raise BenchmarkDataError(f"prompt {key[0]} appears in two results")
+            # Fold means stand for the folds: the mean of one value is that value.
+            merged.figures[key] = TraitFigures(
+                **{
+                    m: [] if row[m] is None or np.isnan(row[m]) else [float(row[m])]
+                    for m in MEASURES
+                }
+            )
+    return merged
 
 
 def _rounded(values: np.ndarray, low: int, high: int) -> list[int]:

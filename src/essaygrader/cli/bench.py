@@ -130,6 +130,7 @@ def _numbers(text: str, *, low: int, high: int, name: str) -> list[int]:
 @click.option(
     "--traits-only", is_flag=True, help="Skip the holistic table (the trait tables include it)."
 )
+@click.option("--no-plus-plus", is_flag=True, help="Skip the ASAP++ split.")
 @click.option("--no-speed", is_flag=True, help="Skip the throughput, size and load-time runs.")
 @click.option(
     "--json",
@@ -146,6 +147,7 @@ def accuracy(
     traits_dir: Path | None,
     plus_plus_dir: Path | None,
     traits_only: bool,
+    no_plus_plus: bool,
     no_speed: bool,
     json_path: Path | None,
 ) -> None:
@@ -174,6 +176,8 @@ def accuracy(
     elif standard_dir is not None and plus_plus_dir is None:
         beside = standard_dir.resolve().parent / "asap-plus-plus"
         plus_plus_dir = beside if beside.is_dir() else None
+    if no_plus_plus:
+        plus_plus_dir = None
     registry = AlgorithmRegistry(settings.algorithms)
     figures: dict[str, object] = {}
 
@@ -372,3 +376,18 @@ def agreement(truth: Path, results: Path, prompt: int) -> None:
     from essaygrader.bench.item_files import agreement as compare
 
     click.echo(compare(truth, results, prompt).format())
+
+
+@bench.command("traits-table")
+@click.argument(
+    "results", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def traits_table(results: tuple[Path, ...]) -> None:
+    """Print the trait tables of ``bench accuracy --traits ... --json`` runs over different
+    prompts together, as one run over all of them would (averaged the same way)."""
+    import json
+
+    from essaygrader.bench.traits import format_trait_protocol, merge_results
+
+    parts = [json.loads(path.read_text(encoding="utf-8"))["trait_protocol"] for path in results]
+    click.echo(format_trait_protocol(merge_results(parts)))

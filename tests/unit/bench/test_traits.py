@@ -13,6 +13,7 @@ from essaygrader.bench.traits import (
     TraitProtocolResult,
     format_trait_protocol,
     load_asap_traits,
+    merge_results,
     summarise,
     trait_ranges,
 )
@@ -107,3 +108,21 @@ def test_the_dev_split_trains_on_train_ids_and_scores_dev_ids():
     assert fold.ids("test") == ({1, 2, 3}, {4})
     with pytest.raises(ValueError, match="split must be one of test, dev"):
         fold.ids("train")
+
+
+def test_runs_over_different_prompts_merge_into_one_table():
+    def run(prompt, qwk):
+        result = TraitProtocolResult("default", "test", [0, 1])
+        result.figures[(prompt, "overall")] = TraitFigures(qwk=qwk, rmse=[1.0, 1.0], exact=[0.5])
+        return result.to_dict()
+
+    merged = merge_results([run(1, [0.8, 0.6]), run(2, [0.5, 0.5])])
+    assert merged.summary("qwk").per_prompt == pytest.approx({1: 0.7, 2: 0.5})
+    assert merged.summary("qwk").mean == pytest.approx(0.6)
+    assert merged.figures[(1, "overall")].rounded_rmse == []
+    with pytest.raises(BenchmarkDataError, match="two results"):
+        merge_results([run(1, [0.8]), run(1, [0.8])])
+    other = run(2, [0.5])
+    other["split"] = "dev"
+    with pytest.raises(BenchmarkDataError, match="differ"):
+        merge_results([run(1, [0.8]), other])
