@@ -97,3 +97,14 @@ def test_a_0_to_100_scale_trains_stores_and_scores_within_its_points() -> None:
     assert len(loaded.cutpoints_) == 100
     # Essays written to rank low and high are told apart on the wide scale.
     assert np.corrcoef(scores, points[:30])[0, 1] > 0.5
+
+
+def test_the_rounding_rule_maps_the_regression_to_the_nearest_point(training) -> None:
+    texts, points = training
+    classifier = DefaultClassifier(boost=False, cutpoint_rule="rounding").fit(
+        texts, points, valid_points=POINTS
+    )
+    assert classifier.cutpoint_rule_ == "rounding"
+    regression = classifier.predict_regression(texts[:20])
+    nearest = np.clip(np.rint(regression), 0, 3).astype(int).tolist()
+    assert [s.points for s in classifier.predict(texts[:20])] == nearest
