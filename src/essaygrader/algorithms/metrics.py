@@ -104,6 +104,20 @@ def exact_agreement(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
     return float(np.mean(true == pred))
 
 
+def root_mean_squared_error(y_true: Sequence[float], y_pred: Sequence[float]) -> float:
+    """How far off a score is, in points: the square root of the mean squared difference.
+
+    Raises:
+        ValueError: The sequences differ in length or are empty.
+    """
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"{len(y_true)} reference scores but {len(y_pred)} predictions")
+    if len(y_true) == 0:
+        raise ValueError("no scores to compare")
+    difference = np.asarray(y_true, dtype=np.float64) - np.asarray(y_pred, dtype=np.float64)
+    return float(np.sqrt(np.mean(difference**2)))
+
+
 def adjacent_agreement(
     y_true: Sequence[int], y_pred: Sequence[int], labels: Sequence[int] | None = None
 ) -> float:

@@ -21,7 +21,12 @@ from typing import Protocol
 import numpy as np
 
 from essaygrader.algorithms.base import FeatureCache, Score
-from essaygrader.algorithms.metrics import adjacent_agreement, quadratic_weighted_kappa
+from essaygrader.algorithms.metrics import (
+    adjacent_agreement,
+    exact_agreement,
+    quadratic_weighted_kappa,
+    root_mean_squared_error,
+)
 from essaygrader.algorithms.registry import AlgorithmRegistry
 from essaygrader.bench.datasets import (
     ASAP_SCORE_RANGES,
@@ -106,6 +111,7 @@ def run_accuracy(
     prompts: Iterable[int] = range(1, 9),
     *,
     folds: Iterable[int] = range(5),
+    split: str = "test",
     traits_dir: Path | None = None,
     registry: AlgorithmRegistry | None = None,
     rubric_trainer: RubricTrainer | None = None,
@@ -120,6 +126,8 @@ def run_accuracy(
         algorithms: Registered algorithm ids to evaluate.
         prompts: ASAP prompts (1-8); for ASAP++ only 1-6 exist.
         folds: Which of the five folds to run (all five for the published protocol).
+        split: ``test`` (the published protocol) or ``dev``: train on the train ids
+            (the train file for ASAP++) and score the dev ids, for choosing models.
         traits_dir: The ``asap-plus-plus`` folder; ASAP++ is skipped when None.
         registry: Where the algorithms are registered; the built-ins by default.
         rubric_trainer: Trains the ASAP++ rubrics; in process by default.
@@ -144,7 +152,7 @@ def run_accuracy(
         low, high = ASAP_SCORE_RANGES[prompt]
         valid = list(range(low, high + 1))
         for fold_number in folds:
-            train, test = fold_ids[fold_number].split(essays, prompt)
+            train, test = fold_ids[fold_number].split(essays, prompt, split)
             texts, truth = [e.text for e in test], [e.score for e in test]
             for algorithm_id, collector in collectors.items():
                 started = time.perf_counter()
@@ -172,12 +180,12 @@ def run_accuracy(
         for prompt in (p for p in prompts if p in PLUS_PLUS_TRAITS):
             splits = load_asap_plus_plus(traits_dir, prompt)
             for algorithm_id, collector in collectors.items():
-                qwks = _trait_qwks(trainer, algorithm_id, splits, prompt)
+                qwks = _trait_qwks(trainer, algorithm_id, splits, prompt, split)
                 collector.result.traits[prompt] = qwks
                 say(f"{algorithm_id} ASAP++ P{prompt}: {qwks}")
                 if advance:
                     advance()
-    return AccuracyResult([c.result for c in collectors.values()], prompts, folds)
+    return AccuracyResult([c.result for c in collectors.values()], prompts, folds, split)
 
 
 def _record_scores(
@@ -189,6 +197,10 @@ def _record_scores(
     collector.result.fold_adjacent.setdefault(prompt, []).append(
         adjacent_agreement(truth, predicted, valid)
     )
+    collector.result.fold_exact.setdefault(prompt, []).append(exact_agreement(truth, predicted))
+    collector.result.fold_rmse.setdefault(prompt, []).append(
+        root_mean_squared_error(truth, predicted)
+    )
     collector.confidences.extend(s.confidence for s in scores)
     collector.exact.extend(t == p for t, p in zip(truth, predicted, strict=True))
     collector.adjacent.extend(abs(t - p) <= 1 for t, p in zip(truth, predicted, strict=True))
@@ -196,18 +208,22 @@ def _record_scores(
 
 
 def _trait_qwks(
-    trainer: RubricTrainer, algorithm_id: str, splits: dict[str, list[TraitEssay]], prompt: int
+    trainer: RubricTrainer,
+    algorithm_id: str,
+    splits: dict[str, list[TraitEssay]],
+    prompt: int,
+    split: str = "test",
 ) -> dict[str, float]:
     names, (low, high) = PLUS_PLUS_TRAITS[prompt]
     valid = list(range(low, high + 1))
-    train = splits["train"] + splits["dev"]
+    train = splits["train"] + splits["dev"] if split == "test" else splits["train"]
     scorer = trainer(
         algorithm_id,
         [e.text for e in train],
         {name: [e.traits[i] for e in train] for i, name in enumerate(names)},
         dict.fromkeys(names, valid),
     )
-    test = splits["test"]
+    test = splits[split]
     predicted = scorer([e.text for e in test])
     return {
         name: quadratic_weighted_kappa([e.traits[i] for e in test], predicted[name], valid)

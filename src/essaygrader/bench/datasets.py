@@ -24,6 +24,8 @@ ASAP_SCORE_RANGES: dict[int, tuple[int, int]] = {
 }  # fmt: skip
 
 _FOLD_PARTS = ("train", "dev", "test")
+# What a benchmark scores: the published test ids, or the dev ids for choosing models.
+EVALUATION_SPLITS = ("test", "dev")
 
 PLUS_PLUS_FOLDER = "aes-cross-val-data-attributes-tsv"
 PLUS_PLUS_SPLITS = ("train", "dev", "test")
@@ -61,13 +63,29 @@ class Fold:
     dev: frozenset[int]
     test: frozenset[int]
 
+    def ids(self, split: str = "test") -> tuple[frozenset[int], frozenset[int]]:
+        """The ids to train on and to score for an evaluation ``split``.
+
+        ``test`` (the published protocol) trains on the train and dev ids and scores the
+        test ids; ``dev`` trains on the train ids alone and scores the dev ids, so model
+        choices can be made without looking at the test ids.
+
+        Raises:
+            ValueError: ``split`` is neither ``test`` nor ``dev``.
+        """
+        if split == "test":
+            return self.train | self.dev, self.test
+        if split == "dev":
+            return self.train, self.dev
+        raise ValueError(f"split must be one of {', '.join(EVALUATION_SPLITS)}, not {split!r}")
+
     def split(
-        self, essays: Sequence[AsapEssay], prompt: int
+        self, essays: Sequence[AsapEssay], prompt: int, evaluate: str = "test"
     ) -> tuple[list[AsapEssay], list[AsapEssay]]:
-        """The prompt's essays to train on (train and dev ids) and to test on."""
-        learn = self.train | self.dev
+        """The prompt's essays to train on and to score (see :meth:`ids`)."""
+        learn, scored = self.ids(evaluate)
         own = [e for e in essays if e.prompt == prompt]
-        return [e for e in own if e.essay_id in learn], [e for e in own if e.essay_id in self.test]
+        return [e for e in own if e.essay_id in learn], [e for e in own if e.essay_id in scored]
 
 
 @dataclass(frozen=True)

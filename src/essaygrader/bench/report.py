@@ -59,6 +59,8 @@ class AlgorithmResult:
         algorithm_id: The registered id.
         fold_qwk: QWK per prompt, one value per fold run.
         fold_adjacent: Adjacent agreement per prompt and fold.
+        fold_exact: Exact agreement per prompt and fold.
+        fold_rmse: RMSE in points per prompt and fold.
         fits: (prompt, training essays, seconds) of every criterion trained.
         speed: Size, load time and throughput, measured on the first trained model.
         calibration: Agreement per confidence bin, pooled over every test prediction.
@@ -68,6 +70,8 @@ class AlgorithmResult:
     algorithm_id: str
     fold_qwk: dict[int, list[float]] = field(default_factory=dict)
     fold_adjacent: dict[int, list[float]] = field(default_factory=dict)
+    fold_exact: dict[int, list[float]] = field(default_factory=dict)
+    fold_rmse: dict[int, list[float]] = field(default_factory=dict)
     fits: list[tuple[int, int, float]] = field(default_factory=list)
     speed: SpeedReport | None = None
     calibration: list[CalibrationBin] = field(default_factory=list)
@@ -118,31 +122,46 @@ class AccuracyResult:
     algorithms: list[AlgorithmResult]
     prompts: list[int]
     folds: list[int]
+    split: str = "test"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "prompts": self.prompts,
             "folds": self.folds,
+            "split": self.split,
             "algorithms": [a.to_dict() for a in self.algorithms],
         }
 
 
 def _qwk_section(result: AccuracyResult) -> list[str]:
     header = f"{'algorithm':<10}" + "".join(f"{'P' + str(p):>7}" for p in result.prompts)
+    trained = (
+        "train on train+dev ids, test on test ids"
+        if result.split == "test"
+        else "train on train ids, score dev ids"
+    )
     lines = [
         f"ASAP QWK, folds {','.join(map(str, result.folds))} "
-        "(train on train+dev ids, test on test ids; mean of folds, then of prompts)",
+        f"({trained}; mean of folds, then of prompts)",
         header + f"{'mean':>8}",
     ]
     for algo in result.algorithms:
         cells = "".join(f"{algo.prompt_qwk.get(p, float('nan')):>7.3f}" for p in result.prompts)
         lines.append(f"{algo.algorithm_id:<10}{cells}{algo.mean_qwk:>8.4f}")
+    for label, measure in (("RMSE in points", "fold_rmse"), ("exact agreement", "fold_exact")):
+        lines.append(f"ASAP {label}, same runs")
+        for algo in result.algorithms:
+            values = {p: float(np.mean(v)) for p, v in getattr(algo, measure).items()}
+            cells = "".join(f"{values.get(p, float('nan')):>7.3f}" for p in result.prompts)
+            mean = float(np.mean(list(values.values()))) if values else float("nan")
+            lines.append(f"{algo.algorithm_id:<10}{cells}{mean:>8.4f}")
     return lines
 
 
 def _trait_section(result: AccuracyResult) -> list[str]:
-    lines = ["", "ASAP++ trait QWK (train+dev files, test file; one classifier per trait)"]
+    files = "train+dev files, test file" if result.split == "test" else "train file, dev file"
+    lines = ["", f"ASAP++ trait QWK ({files}; one classifier per trait)"]
     for algo in result.algorithms:
         for prompt, by_trait in sorted(algo.traits.items()):
             cells = "  ".join(f"{name} {q:.3f}" for name, q in by_trait.items())
@@ -184,11 +203,13 @@ def _calibration_section(result: AccuracyResult) -> list[str]:
     return lines
 
 
-def format_table(result: AccuracyResult) -> str:
-    """The benchmark's results as a plain-text report."""
-    lines = _qwk_section(result)
+def format_table(result: AccuracyResult, *, holistic: bool = True) -> str:
+    """The benchmark's results as a plain-text report (ASAP++ traits alone without
+    ``holistic``)."""
+    lines = _qwk_section(result) if holistic else []
     if any(a.traits for a in result.algorithms):
-        lines += _trait_section(result)
-    lines += _speed_section(result)
-    lines += _calibration_section(result)
+        lines += _trait_section(result)[0 if holistic else 1 :]
+    if holistic:
+        lines += _speed_section(result)
+        lines += _calibration_section(result)
     return "\n".join(lines)

@@ -104,12 +104,33 @@ def _numbers(text: str, *, low: int, high: int, name: str) -> list[int]:
 @click.option("--prompts", default="1-8", show_default=True, help="ASAP prompts, e.g. 1-8 or 1,3.")
 @click.option("--folds", default="0-4", show_default=True, help="Folds of the 5-fold split.")
 @click.option(
+    "--split",
+    type=click.Choice(["test", "dev"]),
+    default="test",
+    show_default=True,
+    help="test: train on train+dev ids, score test ids (the published protocol); "
+    "dev: train on train ids, score dev ids (for choosing models).",
+)
+@click.option(
     "--traits",
     "traits_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="The ASAP++ folder: also grade prompts 1-6 trait by trait, through the "
-    "training and grading pipeline.",
+    help="The asap-traits folder: the standard multi-trait protocol on all 8 prompts "
+    "(the first algorithm called directly, one classifier per trait), then the ASAP++ "
+    "split (from --plus-plus, or the asap-plus-plus folder beside it). An ASAP++ folder "
+    "here runs that split alone.",
 )
+@click.option(
+    "--plus-plus",
+    "plus_plus_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The ASAP++ folder: grade prompts 1-6 trait by trait through the training and "
+    "grading pipeline.",
+)
+@click.option(
+    "--traits-only", is_flag=True, help="Skip the holistic table (the trait tables include it)."
+)
+@click.option("--no-plus-plus", is_flag=True, help="Skip the ASAP++ split.")
 @click.option("--no-speed", is_flag=True, help="Skip the throughput, size and load-time runs.")
 @click.option(
     "--json",
@@ -122,48 +143,90 @@ def accuracy(
     algorithms: str,
     prompts: str,
     folds: str,
+    split: str,
     traits_dir: Path | None,
+    plus_plus_dir: Path | None,
+    traits_only: bool,
+    no_plus_plus: bool,
     no_speed: bool,
     json_path: Path | None,
 ) -> None:
-    """QWK per prompt on the standard ASAP 5-fold protocol, per trait on ASAP++, and speed.
+    """QWK, RMSE and exact agreement per prompt on ASAP's 5-fold split, per trait on the
+    standard multi-trait protocol and on ASAP++, and speed.
 
-    Train on each fold's train and dev ids, score its test ids, average the folds per
-    prompt and the prompts overall. For per-core timings run it on one core
-    (``taskset -c 1``, ``OMP_NUM_THREADS=1``).
+    With --split test (the published protocol) train on each fold's train and dev ids and
+    score its test ids; with --split dev train on its train ids and score its dev ids.
+    Average the folds per prompt and the prompts overall. For per-core timings run it on
+    one core (``taskset -c 1``, ``OMP_NUM_THREADS=1``).
     """
-    import json
-
+    from essaygrader.algorithms.registry import AlgorithmRegistry
     from essaygrader.bench.accuracy import format_table, run_accuracy
     from essaygrader.bench.datasets import PLUS_PLUS_TRAITS
     from essaygrader.bench.pipeline import train_rubric_through_pipeline
+    from essaygrader.bench.traits import TRAITS_FILE, format_trait_protocol, run_trait_protocol
     from essaygrader.config import Settings
 
     settings = Settings.load()
     ids = [a.strip() for a in algorithms.split(",") if a.strip()]
     chosen_prompts = _numbers(prompts, low=1, high=8, name="--prompts")
     chosen_folds = _numbers(folds, low=0, high=4, name="--folds")
-    steps = len(ids) * len(chosen_prompts) * len(chosen_folds)
-    if traits_dir is not None:
-        steps += len(ids) * len([p for p in chosen_prompts if p in PLUS_PLUS_TRAITS])
-    from essaygrader.algorithms.registry import AlgorithmRegistry
-
+    standard_dir = traits_dir if traits_dir and (traits_dir / TRAITS_FILE).is_file() else None
+    if traits_dir is not None and standard_dir is None:
+        plus_plus_dir = plus_plus_dir or traits_dir
+    elif standard_dir is not None and plus_plus_dir is None:
+        beside = standard_dir.resolve().parent / "asap-plus-plus"
+        plus_plus_dir = beside if beside.is_dir() else None
+    if no_plus_plus:
+        plus_plus_dir = None
     registry = AlgorithmRegistry(settings.algorithms)
+    figures: dict[str, object] = {}
+
+    def say(line: str) -> None:
+        click.echo(line, err=True)
+
+    if standard_dir is not None:
+        protocol = run_trait_protocol(
+            data_dir,
+            standard_dir,
+            ids[0],
+            chosen_prompts,
+            folds=chosen_folds,
+            split=split,
+            registry=registry,
+            progress=say,
+        )
+        click.echo(format_trait_protocol(protocol))
+        click.echo()
+        figures["trait_protocol"] = protocol.to_dict()
+    steps = 0 if traits_only else len(ids) * len(chosen_prompts) * len(chosen_folds)
+    if plus_plus_dir is not None:
+        steps += len(ids) * len([p for p in chosen_prompts if p in PLUS_PLUS_TRAITS])
+    if steps == 0:
+        _write_json(json_path, figures)
+        return
     with click.progressbar(length=steps, label="benchmark", file=sys.stderr) as bar:
         result = run_accuracy(
             data_dir,
             ids,
             chosen_prompts,
-            folds=chosen_folds,
-            traits_dir=traits_dir,
+            folds=[] if traits_only else chosen_folds,
+            split=split,
+            traits_dir=plus_plus_dir,
             registry=registry,
             rubric_trainer=train_rubric_through_pipeline(algorithms=settings.algorithms),
-            measure=not no_speed,
+            measure=not (no_speed or traits_only),
             advance=lambda: bar.update(1),
         )
-    click.echo(format_table(result))
-    if json_path is not None:
-        json_path.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+    click.echo(format_table(result, holistic=not traits_only))
+    figures.update(result.to_dict())
+    _write_json(json_path, figures)
+
+
+def _write_json(path: Path | None, figures: dict[str, object]) -> None:
+    import json
+
+    if path is not None:
+        path.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
 
 @bench.command("memory")
@@ -271,3 +334,60 @@ def grade_next(data_dir: Path, prompts: str, seeds: str, algorithm: str) -> None
         lambda line: click.echo(line, err=True),
     )
     click.echo(format_curves(result))
+
+
+@bench.command("item-files")
+@_asap_data
+@click.option("--prompt", type=click.IntRange(1, 8), default=8, show_default=True)
+@click.option("--fold", type=click.IntRange(0, 4), default=0, show_default=True)
+@click.option("--split", type=click.Choice(["test", "dev"]), default="test", show_default=True)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder outside the repository (the essays may not be copied into it).",
+)
+def item_files(data_dir: Path, prompt: int, fold: int, split: str, out: Path) -> None:
+    """Write an ASAP prompt as a user's files: rubric.json (an option per point value),
+    training.csv (the fold's training ids), essays.csv and truth.csv (its evaluation ids).
+
+    Then create, train, submit and export with the usual commands, and compare with
+    ``essaygrader bench agreement``.
+    """
+    from essaygrader.bench.item_files import write_item_files
+
+    written = write_item_files(data_dir, prompt, out, fold=fold, split=split)
+    click.echo(
+        f"wrote {written.folder}: a rubric of {written.options} options, "
+        f"{written.examples} graded examples, {written.essays} essays to grade"
+    )
+
+
+@bench.command("agreement")
+@click.option(
+    "--truth", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--results", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--prompt", type=click.IntRange(1, 8), default=8, show_default=True)
+def agreement(truth: Path, results: Path, prompt: int) -> None:
+    """QWK, RMSE and exact agreement of ``essaygrader results`` against truth.csv."""
+    from essaygrader.bench.item_files import agreement as compare
+
+    click.echo(compare(truth, results, prompt).format())
+
+
+@bench.command("traits-table")
+@click.argument(
+    "results", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def traits_table(results: tuple[Path, ...]) -> None:
+    """Print the trait tables of ``bench accuracy --traits ... --json`` runs over different
+    prompts together, as one run over all of them would (averaged the same way)."""
+    import json
+
+    from essaygrader.bench.traits import format_trait_protocol, merge_results
+
+    parts = [json.loads(path.read_text(encoding="utf-8"))["trait_protocol"] for path in results]
+    click.echo(format_trait_protocol(merge_results(parts)))

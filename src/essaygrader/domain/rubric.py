@@ -20,7 +20,8 @@ from essaygrader.errors import RequestError
 MAX_NAME_CHARS = 100
 MAX_PROSE_CHARS = 10_000
 MAX_CRITERIA = 50
-MAX_OPTIONS = 50
+# Enough for a 0-100 scale (a percentage), one option per point value.
+MAX_OPTIONS = 101
 # Points are stored as 32-bit integers, and summed over up to MAX_CRITERIA criteria.
 MAX_POINTS = 1_000_000
 

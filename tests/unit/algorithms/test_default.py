@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from essaygrader.algorithms.cutpoints import apply_cutpoints
 from essaygrader.algorithms.default import DefaultClassifier
 from essaygrader.algorithms.model_format import pack_arrays, unpack_arrays
 from essaygrader.algorithms.text_stats import FEATURE_NAMES
@@ -68,3 +69,42 @@ def test_term_score_tables_are_stored_and_checked_on_load(training) -> None:
     tampered = dataclasses.replace(model, payload=pack_arrays(arrays))
     with pytest.raises(InternalError, match="char_term_scores"):
         DefaultClassifier.from_model(tampered)
+
+
+def test_the_regression_is_what_the_cutpoints_map_to_points(training) -> None:
+    texts, points = training
+    classifier = DefaultClassifier(cutpoint_resamples=2).fit(
+        texts, points, valid_points=sorted(set(points))
+    )
+    regression = classifier.predict_regression(texts[:10])
+    assert regression.dtype == np.float64
+    assert regression.shape == (10,)
+    mapped = apply_cutpoints(regression, classifier.cutpoints_, classifier.valid_points_)
+    assert [int(p) for p in mapped] == [s.points for s in classifier.predict(texts[:10])]
+    assert classifier.predict_regression([]).shape == (0,)
+    with pytest.raises(InternalError, match="before predict"):
+        DefaultClassifier().predict_regression(texts[:1])
+
+
+def test_a_0_to_100_scale_trains_stores_and_scores_within_its_points() -> None:
+    texts, points = graded_essays(120, list(range(0, 101, 5)), seed=5)
+    classifier = DefaultClassifier(cutpoint_resamples=2).fit(
+        texts, points, valid_points=list(range(101))
+    )
+    loaded = DefaultClassifier.from_model(classifier.to_model())
+    scores = [s.points for s in loaded.predict(texts[:30])]
+    assert all(0 <= p <= 100 for p in scores)
+    assert len(loaded.cutpoints_) == 100
+    # Essays written to rank low and high are told apart on the wide scale.
+    assert np.corrcoef(scores, points[:30])[0, 1] > 0.5
+
+
+def test_the_rounding_rule_maps_the_regression_to_the_nearest_point(training) -> None:
+    texts, points = training
+    classifier = DefaultClassifier(boost=False, cutpoint_rule="rounding").fit(
+        texts, points, valid_points=POINTS
+    )
+    assert classifier.cutpoint_rule_ == "rounding"
+    regression = classifier.predict_regression(texts[:20])
+    nearest = np.clip(np.rint(regression), 0, 3).astype(int).tolist()
+    assert [s.points for s in classifier.predict(texts[:20])] == nearest

@@ -10,6 +10,7 @@ from essaygrader.algorithms.metrics import (
     confusion_matrix,
     exact_agreement,
     quadratic_weighted_kappa,
+    root_mean_squared_error,
 )
 
 
@@ -68,3 +69,13 @@ def test_agreement_and_confusion() -> None:
     assert matrix.tolist() == [[1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 1, 0], [1, 0, 0, 0]]
     with pytest.raises(ValueError, match="predictions"):
         exact_agreement([1], [1, 2])
+
+
+def test_rmse_is_in_points() -> None:
+    assert root_mean_squared_error([10, 20, 30, 40], [10, 20, 30, 40]) == 0.0
+    # Errors of 0, 0, 3 and 4 points: sqrt(25 / 4).
+    assert root_mean_squared_error([10, 20, 30, 40], [10, 20, 33, 36]) == pytest.approx(2.5)
+    with pytest.raises(ValueError, match="predictions"):
+        root_mean_squared_error([1], [1, 2])
+    with pytest.raises(ValueError, match="no scores"):
+        root_mean_squared_error([], [])

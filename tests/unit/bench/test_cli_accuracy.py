@@ -55,3 +55,40 @@ def test_bench_accuracy_refuses_bad_ranges(tmp_path):
     )
     assert result.exit_code == 2
     assert "choose from 1 to 8" in result.output
+
+
+def test_bench_accuracy_runs_the_standard_trait_protocol_on_dev_ids(tmp_path, monkeypatch):
+    data = _shared_data()
+    monkeypatch.setenv("ESSAYGRADER_DATA_DIR", str(tmp_path / "data"))
+    out = tmp_path / "result.json"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "bench", "accuracy", "--data", str(data / "asap"), "--algorithms", "fake",
+            "--prompts", "3", "--folds", "0", "--split", "dev", "--traits-only",
+            "--traits", str(data / "asap-traits"), "--json", str(out),
+        ],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "train on train ids, score dev ids" in result.output
+    assert "Trait RMSE in points" in result.output
+    assert "ASAP++ trait QWK (train file, dev file" in result.output
+    assert "ASAP QWK" not in result.output
+    figures = json.loads(out.read_text())
+    traits = {f["trait"] for f in figures["trait_protocol"]["figures"]}
+    assert traits == {"overall", "content", "prompt adherence", "language", "narrativity"}
+
+
+def test_bench_item_files_writes_prompt_8_on_its_0_60_scale(tmp_path):
+    data = _shared_data()
+    result = CliRunner().invoke(
+        cli,
+        ["bench", "item-files", "--data", str(data / "asap"), "--prompt", "8",
+         "--out", str(tmp_path / "p8")],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "a rubric of 61 options, 578 graded examples, 145 essays to grade" in result.output
+    rubric = json.loads((tmp_path / "p8" / "rubric.json").read_text())
+    assert len(rubric["criteria"][0]["options"]) == 61

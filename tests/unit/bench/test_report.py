@@ -41,3 +41,14 @@ def test_table_and_json_report_the_protocol_means() -> None:
     assert "3.00s (P2, 1440)" in table  # both the slowest fit and the largest set
     data = json.loads(json.dumps(result.to_dict()))
     assert data["algorithms"][0]["train_seconds"] == 5.5
+
+
+def test_table_prints_rmse_and_exact_agreement_and_names_the_split() -> None:
+    algo = AlgorithmResult("default")
+    algo.fold_qwk = {8: [0.7, 0.8]}
+    algo.fold_rmse = {8: [3.0, 4.0]}
+    algo.fold_exact = {8: [0.1, 0.2]}
+    table = format_table(AccuracyResult([algo], [8], [0, 1], "dev"))
+    assert "train on train ids, score dev ids" in table
+    assert "ASAP RMSE in points, same runs\ndefault     3.500  3.5000" in table
+    assert "ASAP exact agreement, same runs\ndefault     0.150  0.1500" in table

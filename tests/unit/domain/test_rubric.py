@@ -124,3 +124,21 @@ def test_invalid_rubrics_name_the_field(mutate, field, words):
 def test_non_object_rubric_is_refused():
     with pytest.raises(RequestError, match="rubric: must be an object"):
         Rubric.from_dict(["not", "a", "rubric"])
+
+
+def _scale(count):
+    """A criterion scored 0 to count - 1, one option per point value."""
+    options = [{"name": f"{p} points", "points": p, "explanation": ""} for p in range(count)]
+    return {"criteria": [{"name": "score", "prompt": "", "options": options}]}
+
+
+def test_a_0_to_100_scale_is_accepted():
+    parsed = Rubric.from_dict(_scale(101))
+    assert parsed.criterion("score").valid_points == list(range(101))
+
+
+def test_102_options_are_refused_naming_the_field():
+    with pytest.raises(RequestError) as caught:
+        Rubric.from_dict(_scale(102))
+    assert caught.value.field == "rubric.criteria[0].options"
+    assert "has 102 options; the limit is 101" in str(caught.value)

@@ -364,3 +364,20 @@ def test_confirming_a_grade_already_decided_says_so(staff_a, api, task_queue, wo
     assert "That grade was already decided" in again.text
     never = staff_a.post(f"{essay_url(world['a'].submission_uuid)}/review")
     assert "That grade was already decided" in never.text
+
+
+def test_a_0_to_60_scale_is_graded_from_one_list(staff_a, api, task_queue):
+    options = [{"name": str(p), "points": p} for p in range(61)]
+    api.create_item("course-a", "wide", {"criteria": [{"name": "score", "options": options}]})
+    uuid = api.submit("course-a", "wide", "student-w", essay(40, seed=3))["submission_uuid"]
+    task_queue.join()
+    page = staff_a.get(essay_url(uuid))
+    assert page.status_code == 200
+    assert '<select name="option:score" required>' in page.text
+    assert 'type="radio" name="option:score"' not in page.text
+    saved = staff_a.post(
+        f"{essay_url(uuid)}/staff-assessment", data={"option:score": "37"}, follow_redirects=False
+    )
+    assert saved.status_code == 303, saved.text
+    parts = api.get_submission(uuid)["assessment"]["parts"]
+    assert [(p["option"], p["points"]) for p in parts] == [("37", 37)]

@@ -174,6 +174,29 @@ def test_invalid_items_are_422_naming_the_field(http, runtime, admin, body, code
     assert row_counts(runtime) == before
 
 
+def _scale(count):
+    options = [{"name": f"{p} points", "points": p} for p in range(count)]
+    return {"criteria": [{"name": "score", "options": options}]}
+
+
+def test_a_0_to_100_scale_is_accepted_and_102_options_refused(http, runtime, admin):
+    created = http.post(
+        "/api/v1/courses/course-a/items",
+        json={"item_id": "percent", "rubric": _scale(101)},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    assert len(created.json()["rubric"]["criteria"][0]["options"]) == 101
+    before = row_counts(runtime)
+    refused = http.post(
+        "/api/v1/courses/course-a/items",
+        json={"item_id": "too-wide", "rubric": _scale(102)},
+        headers=admin,
+    )
+    assert_error(refused, 422, "item_invalid", "rubric.criteria[0].options", "101")
+    assert row_counts(runtime) == before
+
+
 def test_invalid_examples_name_the_example(http, runtime, admin, item):
     rows = examples(30)
     rows[3]["options_selected"]["ideas"] = "great"

@@ -63,7 +63,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const focusCriterion = (index) => {
     highlight(index);
     const fieldset = scored[current];
-    const target = fieldset.querySelector("input[type=radio]:checked") || fieldset.querySelector("input[type=radio]");
+    const target = fieldset.querySelector("input[type=radio]:checked") || fieldset.querySelector("input[type=radio], select");
     if (target) {
       target.focus();
     }
@@ -96,7 +96,8 @@ document.addEventListener("DOMContentLoaded", () => {
       form.requestSubmit();
     }
   });
-  const firstUnchosen = scored.findIndex((fieldset) => !fieldset.querySelector("input[type=radio]:checked"));
+  const hasChoice = (fieldset) => fieldset.querySelector("input[type=radio]:checked") || fieldset.querySelector("select")?.value;
+  const firstUnchosen = scored.findIndex((fieldset) => !hasChoice(fieldset));
   focusCriterion(firstUnchosen >= 0 ? firstUnchosen : 0);
 });
 
