@@ -88,6 +88,7 @@ def init(ctx: click.Context) -> None:
     runtime = local_runtime(ctx)
     revision = runtime.database.migrate()
     runtime.blobs.check()
+    runtime.lti.jwks()  # makes the LTI tool's key pair, so its JWKS answers at once
     settings = runtime.settings.public_dict()
     click.echo(
         f"database {settings['database_url'] or runtime.settings.resolved_database_url}"
@@ -492,6 +493,7 @@ def demo(ctx: click.Context, examples_dir: Path | None, keep: bool) -> None:
 def _register_subcommands() -> None:
     from essaygrader.cli.bench import bench
     from essaygrader.cli.items import items
+    from essaygrader.cli.lti import lti
     from essaygrader.cli.review import review
     from essaygrader.cli.serve import serve
     from essaygrader.cli.students import audit, erase_student, purge_texts
@@ -499,6 +501,7 @@ def _register_subcommands() -> None:
 
     cli.add_command(bench)
     cli.add_command(items)
+    cli.add_command(lti)
     cli.add_command(review)
     cli.add_command(serve)
     cli.add_command(tokens)

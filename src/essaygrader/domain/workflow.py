@@ -8,6 +8,9 @@ from enum import StrEnum
 class TaskType(StrEnum):
     TRAIN = "train"
     GRADE = "grade"
+    # Sending a submission's score back to its course platform (LTI AGS); the task names
+    # submissions, and the state lives in ``lti_passbacks``, not in a workflow.
+    PASSBACK = "passback"
 
 
 class WorkflowStatus(StrEnum):

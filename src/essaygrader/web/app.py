@@ -14,6 +14,7 @@ from essaygrader.web.dashboard import install_dashboard
 from essaygrader.web.docs import install_docs
 from essaygrader.web.errors import install_error_handlers
 from essaygrader.web.limits import BodySizeLimit
+from essaygrader.web.lti import routes as lti_routes
 from essaygrader.web.metrics import HttpMetrics, HttpMetricsMiddleware
 from essaygrader.web.rate_limit import FailureLimiter
 from essaygrader.web.routes import (
@@ -100,6 +101,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(operations.router)
     install_dashboard(app)
+    app.include_router(lti_routes.router)
     install_docs(app)
 
     @app.get("/", include_in_schema=False)

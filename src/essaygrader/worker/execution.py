@@ -18,6 +18,7 @@ from typing import Literal
 from essaygrader.config import Settings
 from essaygrader.domain.workflow import TaskType
 from essaygrader.errors import EssayGraderError, NotFoundError
+from essaygrader.lti.passback import send_scores
 from essaygrader.worker.api import AIWorkerAPI
 from essaygrader.worker.grading import grade_essays
 from essaygrader.worker.training import train_classifiers
@@ -68,6 +69,8 @@ def run_task(
         if task_type is TaskType.TRAIN:
             for uuid in uuids:
                 train_classifiers(worker, uuid, worker_name=worker_name)
+        elif task_type is TaskType.PASSBACK:
+            send_scores(worker.settings, worker.database, uuids)
         else:
             grade_essays(worker, uuids, worker_name=worker_name)
     except NotFoundError as exc:
@@ -114,6 +117,9 @@ def _describe(uuids: list[str]) -> str:
 def _record(
     worker: AIWorkerAPI, task_type: TaskType, uuids: list[str], error: str, *, final: bool
 ) -> None:
+    if task_type is TaskType.PASSBACK:
+        # A passback keeps its own error and attempts, in ``lti_passbacks``.
+        return
     try:
         worker.record_failure(task_type, uuids, error, final=final)
     except EssayGraderError:
