@@ -27,10 +27,14 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Engine, event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from essaygrader.api.queue import TaskQueue, enqueue_after_commit
-from essaygrader.api.records import assessments_of_submissions, current_assessment
+from essaygrader.api.records import (
+    assessment_of,
+    assessments_of_submissions,
+    current_assessment,
+)
 from essaygrader.config import Settings
 from essaygrader.db.models import (
     AssessmentRecord,
@@ -76,6 +80,21 @@ def _collect(session: Session, _context: Any) -> None:
     for record in chain(session.new, session.dirty):
         if isinstance(record, AssessmentRecord):
             session.info.setdefault(_CHANGED, set()).add(record.submission_uuid)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _collect_inserted(state: ORMExecuteState) -> None:
+    # Assessments are written in bulk with insert(AssessmentRecord), not session.add.
+    if not state.is_insert or _queue_for(state.session) is None:
+        return
+    table = getattr(state.statement, "table", None)
+    if table is None or table.name != AssessmentRecord.__tablename__:
+        return
+    params = state.parameters
+    rows = params if isinstance(params, list) else [params] if params else []
+    uuids = {row["submission_uuid"] for row in rows if "submission_uuid" in row}
+    if uuids:
+        state.session.info.setdefault(_CHANGED, set()).update(uuids)
 
 
 @event.listens_for(Session, "before_commit")
@@ -215,7 +234,8 @@ def score_of(
 ) -> tuple[str, dict[str, Any]]:
     """What the platform should show for a submission now, and a key naming it."""
     ordered = list(records)
-    current = current_assessment(ordered)
+    record = current_assessment(ordered)
+    current = assessment_of(record) if record is not None else None
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if current is not None:
         return f"{current.uuid}:FullyGraded", {

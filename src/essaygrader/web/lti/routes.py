@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from essaygrader.errors import EssayGraderError, RequestError
+from essaygrader.errors import EssayGraderError, ForbiddenError, RequestError
 from essaygrader.lti.service import LtiAPI, LtiSession
 from essaygrader.web.dashboard.render import COOKIE as DASHBOARD_COOKIE
 from essaygrader.web.dashboard.render import PREFIX as DASHBOARD
@@ -179,7 +179,7 @@ def deep_link_page(request: Request, api: LtiDep) -> Response:
     try:
         lti = _session(request, api)
         if lti.role != "staff" or not lti.deep_linking:
-            raise RequestError("not a deep-linking launch", code="forbidden")
+            raise ForbiddenError("not a deep-linking launch of course staff", code="forbidden")
         items = api.client.list_items(lti.course_id, limit=500)["items"]
     except EssayGraderError as exc:
         return _error(request, exc)
