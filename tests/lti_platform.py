@@ -15,8 +15,8 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from html import escape
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization

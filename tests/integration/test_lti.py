@@ -135,7 +135,8 @@ def test_deep_link_launch_submit_grade_and_passback(lms):
     staff = browser()
     platform.prepare(user="teacher-1", roles=[INSTRUCTOR], deep_linking=True)
     picker = launch(staff, lms)
-    assert picker.status_code == 200 and "essay-1" in picker.text, picker.text
+    assert picker.status_code == 200, picker.text
+    assert "essay-1" in picker.text
     answer = staff.post(f"{lms['tool']}/lti/deep-link", data={"item_id": "essay-1"})
     action, fields = _form(answer.text)
     assert action == f"{platform.url}/deep-link-return"
@@ -158,7 +159,8 @@ def test_deep_link_launch_submit_grade_and_passback(lms):
     page = launch(student, lms)
     assert page.status_code == 200, page.text
     assert "Write about gardens." in page.text
-    assert "learner-1" in page.text and COURSE in page.text  # the mapping is shown
+    assert "learner-1" in page.text
+    assert COURSE in page.text
     page = student.post(
         f"{lms['tool']}/lti/student", data={"essay": essay(60, seed=3)}, follow_redirects=True
     )
@@ -178,8 +180,10 @@ def test_deep_link_launch_submit_grade_and_passback(lms):
     runtime.client.review_assessment(submission["submission_uuid"], "confirm")
     queue.join()
     last = platform.scores[-1]
-    assert last["gradingProgress"] == "FullyGraded" and last["activityProgress"] == "Completed"
-    assert last["scoreMaximum"] == 5 and 0 <= last["scoreGiven"] <= 5
+    assert last["gradingProgress"] == "FullyGraded"
+    assert last["activityProgress"] == "Completed"
+    assert last["scoreMaximum"] == 5
+    assert 0 <= last["scoreGiven"] <= 5
     sent = len(platform.scores)
     runtime.lti.reschedule_passbacks()  # nothing owed: nothing sent again
     queue.join()
@@ -239,13 +243,15 @@ def test_passback_failures_are_retried_kept_and_rescheduled(lms):
     platform.fail_scores = 100
     queue.join()
     [failed] = runtime.lti.list_passbacks(failed_only=True)
-    assert failed["due"] and "503" in failed["last_error"]
+    assert failed["due"]
+    assert "503" in failed["last_error"]
     result = CliRunner().invoke(
         cli,
         ["lti", "passbacks", "--failed"],
         env={"ESSAYGRADER_DATA_DIR": str(runtime.settings.data_dir)},
     )
-    assert uuid in result.output and "503" in result.output, result.output
+    assert uuid in result.output, result.output
+    assert "503" in result.output
     platform.fail_scores = 0
     assert runtime.lti.reschedule_passbacks() == 1
     queue.join()
@@ -296,15 +302,18 @@ def test_replayed_launch_and_state_of_another_browser(lms):
     replay = browser().post(
         action, data=fields, headers={"Cookie": f"essaygrader_lti_state={fields['state']}"}
     )
-    assert replay.status_code == 403 and "unknown, used or expired" in replay.text
+    assert replay.status_code == 403
+    assert "unknown, used or expired" in replay.text
     # A fresh login, but the old token (its nonce belongs to the first login).
     action, fresh = login(first, lms)
     stale = first.post(action, data={"id_token": fields["id_token"], "state": fresh["state"]})
-    assert stale.status_code == 403 and "nonce is not this login" in unescape(stale.text)
+    assert stale.status_code == 403
+    assert "nonce is not this login" in unescape(stale.text)
     # Another browser posting a state it did not start: no cookie, refused.
     action, fields = login(first, lms)
     other = browser().post(action, data=fields)
-    assert other.status_code == 403 and "does not match this browser" in other.text
+    assert other.status_code == 403
+    assert "does not match this browser" in other.text
 
 
 def test_a_student_cannot_open_staff_views(lms):
@@ -313,13 +322,15 @@ def test_a_student_cannot_open_staff_views(lms):
     student = browser()
     platform.prepare(roles=[LEARNER], deep_linking=True)
     refused = launch(student, lms)
-    assert refused.status_code == 403 and "only course staff" in refused.text
+    assert refused.status_code == 403
+    assert "only course staff" in refused.text
     platform.prepare(roles=[LEARNER], custom={"essaygrader_item_id": "essay-1"})
     assert launch(student, lms).status_code == 200
     assert student.get(f"{lms['tool']}/lti/deep-link").status_code == 403
     dashboard = student.get(f"{lms['tool']}/dashboard/courses/{COURSE}")
     # Not signed in to the dashboard: sent to its sign-in page.
-    assert dashboard.status_code == 303 and "sign-in" in dashboard.headers["location"]
+    assert dashboard.status_code == 303
+    assert "sign-in" in dashboard.headers["location"]
 
 
 def test_jwks_rotation_and_commands(lms, tmp_path):
@@ -361,4 +372,5 @@ def test_jwks_rotation_and_commands(lms, tmp_path):
             "not a url",
         ],
     )
-    assert registered.exit_code != 0 and "keyset_url" in registered.output
+    assert registered.exit_code != 0
+    assert "keyset_url" in registered.output
