@@ -90,9 +90,9 @@ def _collect_inserted(state: ORMExecuteState) -> None:
     table = getattr(state.statement, "table", None)
     if table is None or table.name != AssessmentRecord.__tablename__:
         return
-    params = state.parameters
-    rows = params if isinstance(params, list) else [params] if params else []
-    uuids = {row["submission_uuid"] for row in rows if "submission_uuid" in row}
+    params: Any = state.parameters
+    rows: list[Any] = params if isinstance(params, list) else [params] if params else []
+    uuids = {str(row["submission_uuid"]) for row in rows if "submission_uuid" in row}
     if uuids:
         state.session.info.setdefault(_CHANGED, set()).update(uuids)
 
