@@ -13,8 +13,9 @@ from essaygrader.api.readiness import Readiness
 from essaygrader.api.tokens import AccessTokensAPI
 from essaygrader.config import Settings
 from essaygrader.db.session import Database
-from essaygrader.lti.passback import watch as watch_passbacks
+from essaygrader.lti.events import watch as watch_platform_events
 from essaygrader.lti.service import LtiAPI
+from essaygrader.lti.webhooks import WebhooksAPI
 from essaygrader.storage import BlobStore, open_blob_store
 from essaygrader.worker.api import AIWorkerAPI
 from essaygrader.worker.classifier_cache import ClassifierCache
@@ -63,8 +64,9 @@ class Runtime:
             max_overflow=overflow,
             application_name=f"essaygrader-{self.role}",
         )
-        # Assessments written through this process send their LTI passbacks.
-        watch_passbacks(database, lambda: self.task_queue)
+        # Assessments and trainings recorded through this process send their LTI
+        # passbacks and webhooks.
+        watch_platform_events(database, lambda: self.task_queue)
         return database
 
     @cached_property
@@ -115,6 +117,11 @@ class Runtime:
     def lti(self) -> LtiAPI:
         """The LTI 1.3 tool: platforms, keys, launches, deep linking."""
         return LtiAPI(self.settings, self.database, self.client, self.tokens)
+
+    @cached_property
+    def webhooks(self) -> WebhooksAPI:
+        """Courses' webhook endpoints and their deliveries."""
+        return WebhooksAPI(self.database)
 
     @cached_property
     def housekeeping(self) -> Housekeeping:

@@ -20,12 +20,13 @@ from essaygrader.config import DEFAULT_GRADING_BATCH_SIZE
 from essaygrader.db.session import after_commit
 from essaygrader.domain.workflow import TaskType
 
-# Passbacks are short HTTP calls: they share the grading queue, so every worker that
-# grades also sends scores back, with no new queue to configure.
+# Passbacks and webhooks are short HTTP calls: they share the grading queue, so every
+# worker that grades also sends them, with no new queue to configure.
 QUEUE_FOR_TASK = {
     TaskType.TRAIN: "training",
     TaskType.GRADE: "grading",
     TaskType.PASSBACK: "grading",
+    TaskType.WEBHOOK: "grading",
 }
 
 

@@ -490,3 +490,42 @@ class LtiPassbackRecord(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_attempt_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookEndpointRecord(Base):
+    """A URL a course's platform wants events posted to, signed with ``secret``.
+
+    The secret signs deliveries (HMAC-SHA256), so it is kept as given; it is shown once,
+    when the endpoint is registered, and never logged.
+    """
+
+    __tablename__ = "webhook_endpoints"
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    course_id: Mapped[str] = mapped_column(String(255), index=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    secret: Mapped[str] = mapped_column(String(255))
+    events: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]
+
+
+class WebhookDeliveryRecord(Base):
+    """One event for one endpoint: its body, and how sending it went. Deliveries of an
+    endpoint go out in ``id`` order; a failing one is retried with backoff for a day."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_endpoint", "endpoint_uuid", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    endpoint_uuid: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.uuid"))
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    gave_up_at: Mapped[datetime | None]

@@ -3,8 +3,8 @@
 A submission made through a launch has a row in ``lti_passbacks``. Whenever one of its
 assessments is written or changes (an AI grade recorded released or held, a review
 confirmed, a staff grade), the transaction marks the row due and, once it commits, a
-``passback`` task naming the submission goes to the queue: :func:`watch` installs that,
-so the grading and review code need not know about LTI.
+``passback`` task naming the submission goes to the queue (see :mod:`.events`: the
+grading and review code need not know about LTI).
 
 The task sends what the platform should show now: ``FullyGraded`` with the current
 assessment's points, ``PendingManual`` (no score) while the AI grade is held for review,
@@ -19,15 +19,13 @@ import logging
 import secrets
 import threading
 import time
-import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from itertools import chain
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, event, select, update
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from essaygrader.api.queue import TaskQueue, enqueue_after_commit
 from essaygrader.api.records import (
@@ -57,60 +55,13 @@ SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 SCORE_MEDIA_TYPE = "application/vnd.ims.lis.v1.score+json"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ERROR_CHARS = 2000
-_CHANGED = "essaygrader_lti_changed_submissions"
-
-# Which queue each watched database's passbacks go to (by its write engine).
-_QUEUES: weakref.WeakKeyDictionary[Engine, Callable[[], TaskQueue]] = weakref.WeakKeyDictionary()
 
 
-def watch(database: Database, queue_of: Callable[[], TaskQueue]) -> None:
-    """Send passbacks for the assessments written through ``database`` to ``queue_of()``."""
-    _QUEUES[database.engine] = queue_of
-
-
-def _queue_for(session: Session) -> Callable[[], TaskQueue] | None:
-    bind = session.get_bind()
-    return _QUEUES.get(bind) if isinstance(bind, Engine) else None
-
-
-@event.listens_for(Session, "after_flush")
-def _collect(session: Session, _context: Any) -> None:
-    if _queue_for(session) is None:
-        return
-    for record in chain(session.new, session.dirty):
-        if isinstance(record, AssessmentRecord):
-            session.info.setdefault(_CHANGED, set()).add(record.submission_uuid)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _collect_inserted(state: ORMExecuteState) -> None:
-    # Assessments are written in bulk with insert(AssessmentRecord), not session.add.
-    if not state.is_insert or _queue_for(state.session) is None:
-        return
-    table = getattr(state.statement, "table", None)
-    if table is None or table.name != AssessmentRecord.__tablename__:
-        return
-    params: Any = state.parameters
-    rows: list[Any] = params if isinstance(params, list) else [params] if params else []
-    uuids = {str(row["submission_uuid"]) for row in rows if "submission_uuid" in row}
-    if uuids:
-        state.session.info.setdefault(_CHANGED, set()).update(uuids)
-
-
-@event.listens_for(Session, "before_commit")
-def _mark_changed(session: Session) -> None:
-    if _queue_for(session) is None:
-        return
-    # before_commit runs before the last flush: flush now so its assessments count.
-    session.flush()
-    changed = session.info.pop(_CHANGED, None)
-    if changed:
-        mark_due(session, sorted(changed))
-
-
-def mark_due(session: Session, submission_uuids: Sequence[str]) -> list[str]:
-    """Mark the submissions' passbacks due, and send their task once the transaction
-    commits (when a queue watches this database). Returns the submissions marked."""
+def mark_due(
+    session: Session, submission_uuids: Sequence[str], task_queue: TaskQueue | None
+) -> list[str]:
+    """Mark the submissions' passbacks due, and send their task to ``task_queue`` once the
+    transaction commits. Returns the submissions marked."""
     due = list(
         session.scalars(
             select(LtiPassbackRecord.submission_uuid).where(
@@ -123,9 +74,8 @@ def mark_due(session: Session, submission_uuids: Sequence[str]) -> list[str]:
     session.execute(
         update(LtiPassbackRecord).where(LtiPassbackRecord.submission_uuid.in_(due)).values(due=True)
     )
-    queue_of = _queue_for(session)
-    if queue_of is not None:
-        enqueue_after_commit(session, queue_of(), TaskType.PASSBACK, due)
+    if task_queue is not None:
+        enqueue_after_commit(session, task_queue, TaskType.PASSBACK, due)
     return due
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from essaygrader.api.ai import AIGradingAPI
+from essaygrader.api.queue import enqueue_after_commit
 from essaygrader.api.records import internal_errors
 from essaygrader.api.tokens import AccessTokensAPI
 from essaygrader.config import Settings
@@ -38,10 +39,13 @@ from essaygrader.db.models import (
 from essaygrader.db.session import Database
 from essaygrader.domain.rubric import Rubric
 from essaygrader.domain.validation import require_id
+from essaygrader.domain.workflow import TaskType
 from essaygrader.errors import ConflictError, ForbiddenError, NotFoundError, RequestError
 from essaygrader.lti import keys
+from essaygrader.lti.events import queue_for
 from essaygrader.lti.jose import KeysetCache, sign, unverified_kid, verify
 from essaygrader.lti.passback import due_passbacks, mark_due, passback_json
+from essaygrader.lti.webhooks import due_deliveries
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -594,7 +598,7 @@ class LtiAPI:
             except IntegrityError:
                 pass
             # Grading may have finished already; the task sends whatever is current.
-            mark_due(session, [uuid])
+            mark_due(session, [uuid], queue_for(session))
         return uuid
 
     # Deep linking
@@ -664,4 +668,14 @@ class LtiAPI:
         many."""
         due = due_passbacks(self.database)
         with self.database.transaction() as session:
-            return len(mark_due(session, due))
+            return len(mark_due(session, due, queue_for(session)))
+
+    def reschedule_deliveries(self) -> int:
+        """Queue again every webhook delivery neither delivered nor given up; returns how
+        many (each endpoint's still go out in order)."""
+        due = due_deliveries(self.database)
+        with self.database.transaction() as session:
+            task_queue = queue_for(session)
+            if task_queue is not None and due:
+                enqueue_after_commit(session, task_queue, TaskType.WEBHOOK, due)
+        return len(due)

@@ -37,6 +37,7 @@ TASK_NAMES = {
     TaskType.TRAIN: "essaygrader.train_classifiers",
     TaskType.GRADE: "essaygrader.grade_essays",
     TaskType.PASSBACK: "essaygrader.send_scores",
+    TaskType.WEBHOOK: "essaygrader.deliver_webhooks",
 }
 # Sent by versions that graded one essay per task; accepted so that their queued
 # messages still run after an upgrade.

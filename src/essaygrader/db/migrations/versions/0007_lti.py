@@ -1,4 +1,4 @@
-"""LTI 1.3 platforms, tool keys, logins, links, users, sessions and grade passback
+"""LTI 1.3 platforms, tool keys, logins, links, users, sessions, grade passback; webhooks
 
 Revision ID: 0007_lti
 Revises: 0006
@@ -43,6 +43,22 @@ def upgrade() -> None:
         sa.Column("retired_at", essaygrader.db.models.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("kid", name=op.f("pk_lti_tool_keys")),
     )
+    op.create_table(
+        "webhook_endpoints",
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("course_id", sa.String(length=255), nullable=False),
+        sa.Column("url", sa.String(length=1000), nullable=False),
+        sa.Column("secret", sa.String(length=255), nullable=False),
+        sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("created_at", essaygrader.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("disabled_at", essaygrader.db.models.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("uuid", name=op.f("pk_webhook_endpoints")),
+    )
+    with op.batch_alter_table("webhook_endpoints", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_webhook_endpoints_course_id"), ["course_id"], unique=False
+        )
+
     op.create_table(
         "lti_links",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -99,6 +115,35 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lti_users")),
         sa.UniqueConstraint("platform_uuid", "sub", name="uq_lti_users_platform"),
     )
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("uuid", sa.String(length=36), nullable=False),
+        sa.Column("endpoint_uuid", sa.String(length=36), nullable=False),
+        sa.Column("event", sa.String(length=40), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("created_at", essaygrader.db.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column(
+            "next_attempt_at", essaygrader.db.models.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("delivered_at", essaygrader.db.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("gave_up_at", essaygrader.db.models.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["endpoint_uuid"],
+            ["webhook_endpoints.uuid"],
+            name=op.f("fk_webhook_deliveries_endpoint_uuid_webhook_endpoints"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+        sa.UniqueConstraint("uuid", name=op.f("uq_webhook_deliveries_uuid")),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_deliveries_endpoint", ["endpoint_uuid", "id"], unique=False
+        )
+
     op.create_table(
         "lti_passbacks",
         sa.Column("submission_uuid", sa.String(length=36), nullable=False),
@@ -158,11 +203,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_lti_passbacks_due"))
 
     op.drop_table("lti_passbacks")
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_deliveries_endpoint")
+
+    op.drop_table("webhook_deliveries")
     op.drop_table("lti_users")
     with op.batch_alter_table("lti_login_states", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_lti_login_states_expires_at"))
 
     op.drop_table("lti_login_states")
     op.drop_table("lti_links")
+    with op.batch_alter_table("webhook_endpoints", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_endpoints_course_id"))
+
+    op.drop_table("webhook_endpoints")
     op.drop_table("lti_tool_keys")
     op.drop_table("lti_platforms")
