@@ -122,6 +122,9 @@ def passbacks(ctx: click.Context, failed: bool) -> None:
 @lti.command("reschedule")
 @click.pass_context
 def reschedule(ctx: click.Context) -> None:
-    """Queue again every grade still owed to a platform (after it was unreachable)."""
-    count = local_runtime(ctx).lti.reschedule_passbacks()
-    click.echo(f"queued {count} passback(s)")
+    """Queue again every grade still owed to a platform and every webhook delivery not
+    yet delivered or given up (after a platform was unreachable)."""
+    runtime = local_runtime(ctx)
+    passbacks = runtime.lti.reschedule_passbacks()
+    deliveries = runtime.lti.reschedule_deliveries()
+    click.echo(f"queued {passbacks} passback(s) and {deliveries} webhook delivery(ies)")

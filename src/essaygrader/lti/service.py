@@ -27,6 +27,7 @@ from essaygrader.api.queue import enqueue_after_commit
 from essaygrader.api.records import internal_errors
 from essaygrader.api.tokens import AccessTokensAPI
 from essaygrader.config import Settings
+from essaygrader.contract.integrations import LtiKeyRotated, LtiPlatformOut, LtiToolConfigOut
 from essaygrader.db.models import (
     LtiLinkRecord,
     LtiLoginStateRecord,
@@ -110,7 +111,7 @@ def _url(value: Any, field: str) -> str:
     return text
 
 
-def platform_json(record: LtiPlatformRecord) -> dict[str, Any]:
+def platform_json(record: LtiPlatformRecord) -> LtiPlatformOut:
     return {
         "uuid": record.uuid,
         "issuer": record.issuer,
@@ -163,7 +164,7 @@ class LtiAPI:
         keyset_url: str,
         student_id_claim: str = "sub",
         course_prefix: str = "",
-    ) -> dict[str, Any]:
+    ) -> LtiPlatformOut:
         """Register a platform, or add deployment ids to one registered already.
 
         Raises:
@@ -213,7 +214,7 @@ class LtiAPI:
             session.flush()
             return platform_json(record)
 
-    def list_platforms(self) -> list[dict[str, Any]]:
+    def list_platforms(self) -> list[LtiPlatformOut]:
         """Every registered platform, oldest first."""
         with self.database.transaction(read_only=True) as session:
             records = session.scalars(
@@ -221,7 +222,7 @@ class LtiAPI:
             ).all()
             return [platform_json(record) for record in records]
 
-    def tool_config(self) -> dict[str, str]:
+    def tool_config(self) -> LtiToolConfigOut:
         """The URLs to paste into a platform's tool registration."""
         base = self.settings.public_url.rstrip("/")
         return {
@@ -239,7 +240,7 @@ class LtiAPI:
             grace = timedelta(hours=self.settings.lti_key_grace_hours)
             return {"keys": keys.published_keys(session, grace)}
 
-    def rotate_key(self) -> dict[str, Any]:
+    def rotate_key(self) -> LtiKeyRotated:
         """Make a new signing key; the old ones stay published for the grace period."""
         with self.database.transaction() as session:
             fresh, retired = keys.rotate(session)

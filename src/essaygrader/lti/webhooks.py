@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from essaygrader.api.records import current_assessment, internal_errors
+from essaygrader.contract.integrations import WebhookDeliveryOut, WebhookEndpointOut, WebhookEvent
 from essaygrader.db.models import (
     AssessmentRecord,
     SubmissionRecord,
@@ -60,23 +61,23 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def endpoint_json(record: WebhookEndpointRecord) -> dict[str, Any]:
+def endpoint_json(record: WebhookEndpointRecord) -> WebhookEndpointOut:
     """An endpoint as listed: never its secret."""
     return {
         "uuid": record.uuid,
         "course_id": record.course_id,
         "url": record.url,
-        "events": list(record.events),
+        "events": [e for e in record.events if e in EVENTS],
         "created_at": record.created_at.isoformat(),
         "disabled": record.disabled_at is not None,
     }
 
 
-def delivery_json(record: WebhookDeliveryRecord) -> dict[str, Any]:
+def delivery_json(record: WebhookDeliveryRecord) -> WebhookDeliveryOut:
     return {
         "uuid": record.uuid,
         "endpoint_uuid": record.endpoint_uuid,
-        "event": record.event,
+        "event": cast(WebhookEvent, record.event),
         "created_at": record.created_at.isoformat(),
         "attempts": record.attempts,
         "last_status": record.last_status,
@@ -95,7 +96,7 @@ class WebhooksAPI:
 
     def register_endpoint(
         self, course_id: str, url: str, secret: str, events: Sequence[str]
-    ) -> dict[str, Any]:
+    ) -> WebhookEndpointOut:
         """Register an endpoint for a course's events.
 
         Raises:
@@ -129,14 +130,14 @@ class WebhooksAPI:
             session.flush()
             return endpoint_json(record)
 
-    def list_endpoints(self, course_id: str | None = None) -> list[dict[str, Any]]:
+    def list_endpoints(self, course_id: str | None = None) -> list[WebhookEndpointOut]:
         with self.database.transaction(read_only=True) as session:
             query = select(WebhookEndpointRecord).order_by(WebhookEndpointRecord.created_at)
             if course_id is not None:
                 query = query.where(WebhookEndpointRecord.course_id == course_id)
             return [endpoint_json(r) for r in session.scalars(query)]
 
-    def disable_endpoint(self, endpoint_uuid: str) -> dict[str, Any]:
+    def disable_endpoint(self, endpoint_uuid: str) -> WebhookEndpointOut:
         """Stop sending to an endpoint (deliveries not sent yet are given up).
 
         Raises:
@@ -151,15 +152,24 @@ class WebhooksAPI:
             record.disabled_at = record.disabled_at or utcnow()
             return endpoint_json(record)
 
-    def list_deliveries(self, endpoint_uuid: str, *, limit: int = 100) -> list[dict[str, Any]]:
-        """An endpoint's deliveries, newest first."""
+    def list_deliveries(
+        self,
+        endpoint_uuid: str | None = None,
+        *,
+        course_id: str | None = None,
+        limit: int = 100,
+    ) -> list[WebhookDeliveryOut]:
+        """Deliveries of one endpoint, or of a course's endpoints, newest first."""
+        query = select(WebhookDeliveryRecord)
+        if endpoint_uuid is not None:
+            query = query.where(WebhookDeliveryRecord.endpoint_uuid == endpoint_uuid)
+        if course_id is not None:
+            query = query.join(
+                WebhookEndpointRecord,
+                WebhookEndpointRecord.uuid == WebhookDeliveryRecord.endpoint_uuid,
+            ).where(WebhookEndpointRecord.course_id == course_id)
         with self.database.transaction(read_only=True) as session:
-            rows = session.scalars(
-                select(WebhookDeliveryRecord)
-                .where(WebhookDeliveryRecord.endpoint_uuid == endpoint_uuid)
-                .order_by(WebhookDeliveryRecord.id.desc())
-                .limit(limit)
-            )
+            rows = session.scalars(query.order_by(WebhookDeliveryRecord.id.desc()).limit(limit))
             return [delivery_json(r) for r in rows]
 
 

@@ -20,6 +20,7 @@ from essaygrader.web.rate_limit import FailureLimiter
 from essaygrader.web.routes import (
     backlog,
     grade_next,
+    integrations,
     items,
     operations,
     reviews,
@@ -96,7 +97,17 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    for module in (items, training, submissions, grade_next, reviews, workflows, backlog, students):
+    for module in (
+        items,
+        training,
+        submissions,
+        grade_next,
+        reviews,
+        workflows,
+        backlog,
+        students,
+        integrations,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(operations.router)
