@@ -374,3 +374,52 @@ def test_jwks_rotation_and_commands(lms, tmp_path):
     )
     assert registered.exit_code != 0
     assert "keyset_url" in registered.output
+
+
+def test_the_student_page_in_a_browser(lms):
+    """Chromium follows the real flow: the platform's login redirect, its auto-posted
+    launch form, then the student writes, submits and reads the grade."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.integration.test_dashboard_browser import CHROMIUM_ARGS, SCREENSHOTS, chromium
+
+    executable = chromium()
+    runtime, queue, platform = lms["runtime"], lms["queue"], lms["platform"]
+    _item(runtime, queue, review_policy="none")
+    platform.prepare(
+        custom={"essaygrader_item_id": "essay-1", "essaygrader_resubmission": "allowed"},
+        lineitem=platform.lineitem_url("3"),
+    )
+    query = {
+        "iss": platform.issuer,
+        "login_hint": "learner-1",
+        "target_link_uri": f"{lms['tool']}/lti/launch",
+        "lti_message_hint": "link-1",
+        "client_id": platform.client_id,
+        "lti_deployment_id": platform.deployment_id,
+    }
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        chrome = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = chrome.new_page(viewport={"width": 1000, "height": 800})
+        page.set_default_timeout(20_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{lms['tool']}/lti/login?{urlencode(query)}")
+        page.wait_for_url(f"{lms['tool']}/lti/student")
+        assert page.get_by_text("Write about gardens.").is_visible()
+        assert "learner-1" in page.locator("#mapping").inner_text()
+        page.get_by_label("Your essay").fill(essay(70, seed=11))
+        page.get_by_role("button", name="Submit").click()
+        page.wait_for_url(f"{lms['tool']}/lti/student")
+        queue.join()
+        page.reload()
+        total = page.locator(".total").inner_text()
+        assert total.endswith("/ 5")
+        assert page.locator("table.grades tr").count() == 3  # a header, two scored criteria
+        assert page.get_by_label("Submit again").is_visible()  # resubmission allowed
+        page.screenshot(path=str(SCREENSHOTS / "lti-student.png"), full_page=True)
+        chrome.close()
+    assert errors == []
+    assert platform.scores[-1]["gradingProgress"] == "FullyGraded"
+    assert f"{platform.scores[-1]['scoreGiven']} / 5" == total
