@@ -113,6 +113,12 @@ def launch(browser: httpx.Client, lms: dict[str, Any]) -> httpx.Response:
 CLIENTS: list[httpx.Client] = []
 
 
+def form_token(page: httpx.Response) -> str:
+    found = re.search(r'name="token" value="([0-9a-f]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
 def browser() -> httpx.Client:
     """A new browser: its own cookie jar (closed when the test's servers stop)."""
     client = httpx.Client(timeout=30)
@@ -137,7 +143,9 @@ def test_deep_link_launch_submit_grade_and_passback(lms):
     picker = launch(staff, lms)
     assert picker.status_code == 200, picker.text
     assert "essay-1" in picker.text
-    answer = staff.post(f"{lms['tool']}/lti/deep-link", data={"item_id": "essay-1"})
+    answer = staff.post(
+        f"{lms['tool']}/lti/deep-link", data={"item_id": "essay-1", "token": form_token(picker)}
+    )
     action, fields = _form(answer.text)
     assert action == f"{platform.url}/deep-link-return"
     assert staff.post(action, data=fields).json() == {"received": 1}
@@ -158,11 +166,16 @@ def test_deep_link_launch_submit_grade_and_passback(lms):
     )
     page = launch(student, lms)
     assert page.status_code == 200, page.text
+    token = form_token(page)
     assert "Write about gardens." in page.text
     assert "learner-1" in page.text
     assert COURSE in page.text
+    forged = student.post(f"{lms['tool']}/lti/student", data={"essay": essay(60, seed=3)})
+    assert forged.status_code == 403  # no form token: another site's form
     page = student.post(
-        f"{lms['tool']}/lti/student", data={"essay": essay(60, seed=3)}, follow_redirects=True
+        f"{lms['tool']}/lti/student",
+        data={"essay": essay(60, seed=3), "token": token},
+        follow_redirects=True,
     )
     assert "Submitted; being graded." in page.text or "waiting for course staff" in page.text
     queue.join()
@@ -192,7 +205,10 @@ def test_deep_link_launch_submit_grade_and_passback(lms):
     page = student.get(f"{lms['tool']}/lti/student")
     assert f"{last['scoreGiven']} / 5" in page.text
     assert "This assignment takes one submission." in page.text
-    again = student.post(f"{lms['tool']}/lti/student", data={"essay": essay(50, seed=4)})
+    again = student.post(
+        f"{lms['tool']}/lti/student",
+        data={"essay": essay(50, seed=4), "token": token},
+    )
     assert again.status_code == 403
 
     # A staff grade replaces it: the platform gets the new score.
@@ -224,9 +240,12 @@ def test_passback_failures_are_retried_kept_and_rescheduled(lms):
     _item(runtime, queue, review_policy="none")
     student = browser()
     platform.prepare(custom={"essaygrader_item_id": "essay-1"}, lineitem=platform.lineitem_url("2"))
-    launch(student, lms)
+    page = launch(student, lms)
     platform.fail_scores = 1  # the first score post gets 503: retried
-    student.post(f"{lms['tool']}/lti/student", data={"essay": essay(60, seed=5)})
+    student.post(
+        f"{lms['tool']}/lti/student",
+        data={"essay": essay(60, seed=5), "token": form_token(page)},
+    )
     queue.join()
     assert platform.scores[-1]["gradingProgress"] == "FullyGraded"
     with runtime.database.transaction() as session:

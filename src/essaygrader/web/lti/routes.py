@@ -9,6 +9,8 @@ the OIDC state cookie and the session cookie are ``SameSite=None; Secure`` over 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
@@ -85,6 +87,21 @@ def _session(request: Request, api: LtiAPI) -> LtiSession:
     return api.session_of(request.cookies.get(SESSION_COOKIE))
 
 
+def form_token(request: Request) -> str:
+    """The value a page's forms carry to prove they came from this session's pages: the
+    session cookie is ``SameSite=None`` over HTTPS, so another site could post with it."""
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    return hmac.new(cookie.encode(), b"essaygrader lti form", hashlib.sha256).hexdigest()
+
+
+def _check_form(request: Request, token: str) -> None:
+    if not token or not hmac.compare_digest(token, form_token(request)):
+        raise ForbiddenError(
+            "the form did not come from this session's page: reload it and try again",
+            code="forbidden",
+        )
+
+
 @router.get("/jwks")
 def jwks(api: LtiDep) -> JSONResponse:
     """The tool's public keys, for platforms to check what it signs."""
@@ -155,7 +172,7 @@ def student_page(request: Request, api: LtiDep) -> Response:
         view = api.student_view(lti)
     except EssayGraderError as exc:
         return _error(request, exc)
-    return _page(request, "lti_student.html", view)
+    return _page(request, "lti_student.html", {**view, "form_token": form_token(request)})
 
 
 @router.post("/student")
@@ -163,10 +180,12 @@ def student_submit(
     request: Request,
     api: LtiDep,
     essay: Annotated[str, Form(max_length=MAX_ESSAY_FORM_CHARS)] = "",
+    token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Submit the student's essay, then show the page again."""
     try:
         lti = _session(request, api)
+        _check_form(request, token)
         api.submit(lti, essay)
     except EssayGraderError as exc:
         return _error(request, exc)
@@ -190,6 +209,7 @@ def deep_link_page(request: Request, api: LtiDep) -> Response:
             "items": items,
             "course_id": lti.course_id,
             "new_item_url": f"{DASHBOARD}/courses/{lti.course_id}",
+            "form_token": form_token(request),
         },
     )
 
@@ -200,10 +220,12 @@ def deep_link_answer(
     api: LtiDep,
     item_id: Annotated[str, Form(max_length=255)] = "",
     resubmission: Annotated[str, Form(max_length=20)] = "",
+    token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Answer the platform with the picked item as an LtiResourceLink with a line item."""
     try:
         lti = _session(request, api)
+        _check_form(request, token)
         if not item_id:
             raise RequestError("pick an item", field="item_id", code="lti_invalid")
         url, token = api.deep_linking_response(
