@@ -44,11 +44,16 @@ class Deferred:
 
 
 @pytest.fixture
-def lms(tmp_path) -> Iterator[dict[str, Any]]:
+def lms(tmp_path, request) -> Iterator[dict[str, Any]]:
+    # SQLite, unless the test asks for ``database_url`` (then on both databases).
+    database_url = (
+        request.getfixturevalue("database_url") if "database_url" in request.fixturenames else ""
+    )
     tool_app, platform_app = Deferred(), Deferred()
     tool_server, platform_server = LiveServer(tool_app), LiveServer(platform_app)
     settings = Settings(
         data_dir=tmp_path / "data",
+        database_url=database_url,
         default_algorithm="fake",
         public_url=tool_server.url,
         retry_backoff_seconds=0.01,
@@ -133,7 +138,7 @@ def _item(runtime: Runtime, queue: InProcessTaskQueue, review_policy: str = "all
     queue.join()
 
 
-def test_deep_link_launch_submit_grade_and_passback(lms):
+def test_deep_link_launch_submit_grade_and_passback(lms, database_url):
     runtime, queue, platform = lms["runtime"], lms["queue"], lms["platform"]
     _item(runtime, queue)
 
