@@ -277,6 +277,14 @@ def test_passback_failures_are_retried_kept_and_rescheduled(lms):
     assert uuid in result.output, result.output
     assert "503" in result.output
     platform.fail_scores = 0
+    # `essaygrader reschedule` queues it (on the command's own broker here) ...
+    result = CliRunner().invoke(
+        cli,
+        ["reschedule", "--course", COURSE],
+        env={"ESSAYGRADER_DATA_DIR": str(runtime.settings.data_dir)},
+    )
+    assert "queued 1 grade passback and 0 webhook deliveries" in result.output, result.output
+    # ... as does the API, on this test's queue.
     assert runtime.lti.reschedule_passbacks() == 1
     queue.join()
     assert platform.scores[-1]["scoreGiven"] == 0

@@ -395,7 +395,8 @@ def workflow(ctx: click.Context, workflow_uuid: str) -> None:
 )
 @click.pass_context
 def reschedule(ctx: click.Context, course_id: str, item_id: str | None, task_type: str) -> None:
-    """Queue unfinished training and grading tasks again, training first."""
+    """Queue unfinished training and grading tasks again, training first; locally, also
+    the grade passbacks and webhook deliveries owed to course platforms."""
     counts = client_of(ctx).reschedule_unfinished_tasks(course_id, item_id, task_type)
     waiting = counts["grading_waiting"]
     click.echo(
@@ -412,6 +413,17 @@ def reschedule(ctx: click.Context, course_id: str, item_id: str | None, task_typ
             "(`essaygrader train`)",
             err=True,
         )
+    if remote_server(ctx) is None:
+        # Grades and webhooks owed to course platforms (every course's: sending again
+        # what was sent already sends nothing).
+        lti = local_runtime(ctx).lti
+        passbacks, deliveries = lti.reschedule_passbacks(), lti.reschedule_deliveries()
+        if passbacks or deliveries:
+            click.echo(
+                f"queued {counted(passbacks, 'grade passback')} and "
+                f"{counted(deliveries, 'webhook delivery', 'webhook deliveries')} "
+                "owed to course platforms"
+            )
 
 
 @cli.command()
