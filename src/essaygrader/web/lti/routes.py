@@ -20,7 +20,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from essaygrader.errors import EssayGraderError, ForbiddenError, RequestError
-from essaygrader.lti.service import LtiAPI, LtiSession
+from essaygrader.lti.launch import LtiSession
+from essaygrader.lti.service import LtiAPI
 from essaygrader.web.dashboard.render import COOKIE as DASHBOARD_COOKIE
 from essaygrader.web.dashboard.render import PREFIX as DASHBOARD
 from essaygrader.web.deps import RuntimeDep
