@@ -290,6 +290,10 @@ def test_passback_failures_are_retried_kept_and_rescheduled(lms):
     assert platform.scores[-1]["scoreGiven"] == 0
     assert runtime.lti.list_passbacks(failed_only=True) == []
 
+    # Erasing the student's data takes the passback record with the submission.
+    runtime.client.erase_student(COURSE, "learner-1")
+    assert runtime.lti.list_passbacks() == []
+
 
 @pytest.mark.parametrize(
     ("case", "expected"),

@@ -4,7 +4,8 @@ Grading, review and training record their work without knowing about LTI or webh
 :func:`watch` makes every transaction of a database note the assessments it writes or
 changes and the trainings it ends; just before it commits, the transaction marks the LTI
 passbacks of those submissions due and writes the webhook deliveries they call for, and
-once it has committed their tasks go to the queue. A rollback drops all of it.
+once it has committed their tasks go to the queue. A rollback drops all of it. Erasing a
+student's submissions erases their passback records in the same transaction.
 """
 
 from __future__ import annotations
@@ -14,11 +15,16 @@ from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Engine, event, inspect, select
+from sqlalchemy import Engine, delete, event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from essaygrader.api.queue import TaskQueue, enqueue_after_commit
-from essaygrader.db.models import AssessmentRecord, TrainingWorkflowRecord
+from essaygrader.db.models import (
+    AssessmentRecord,
+    LtiPassbackRecord,
+    SubmissionRecord,
+    TrainingWorkflowRecord,
+)
 from essaygrader.db.session import Database
 from essaygrader.domain.workflow import TaskType
 from essaygrader.lti.passback import mark_due
@@ -86,13 +92,22 @@ def _note_flushed(session: Session, _context: Any) -> None:
 def _note_executed(state: ORMExecuteState) -> None:
     # Assessments are written in bulk with insert(AssessmentRecord), and a task's
     # failure ends trainings with update(...).values(failed_at=...).
-    if not (state.is_insert or state.is_update):
+    if not (state.is_insert or state.is_update or state.is_delete):
         return
     noted = _noted(state.session)
     if noted is None:
         return
     table = getattr(state.statement, "table", None)
     name = getattr(table, "name", None)
+    if state.is_delete and name == SubmissionRecord.__tablename__:
+        # Erasing a student's submissions: their passbacks go with them, first.
+        where = getattr(state.statement, "whereclause", None)
+        if where is not None:
+            erased = select(SubmissionRecord.uuid).where(where)
+            state.session.execute(
+                delete(LtiPassbackRecord).where(LtiPassbackRecord.submission_uuid.in_(erased))
+            )
+        return
     if state.is_insert and name == AssessmentRecord.__tablename__:
         params: Any = state.parameters
         rows: list[Any] = params if isinstance(params, list) else [params] if params else []
