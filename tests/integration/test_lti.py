@@ -148,6 +148,13 @@ def test_deep_link_launch_submit_grade_and_passback(lms, database_url):
     picker = launch(staff, lms)
     assert picker.status_code == 200, picker.text
     assert "essay-1" in picker.text
+    # Or create one: the dashboard's item form, prefilled from the platform's request, to
+    # which the launch signed the instructor in.
+    create = re.search(r'href="(/dashboard/courses/[^"]+)"', picker.text)
+    assert create, picker.text
+    form = staff.get(f"{lms['tool']}{unescape(create.group(1))}")
+    assert form.status_code == 200
+    assert 'name="item_id" value="essays"' in form.text
     answer = staff.post(
         f"{lms['tool']}/lti/deep-link", data={"item_id": "essay-1", "token": form_token(picker)}
     )

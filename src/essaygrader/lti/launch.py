@@ -140,6 +140,8 @@ def open_session(session: Session, platform: LtiPlatformRecord, claims: dict[str
             raise ForbiddenError("the deep linking settings name no return URL", code=LAUNCH)
         deep_linking = {
             "return_url": str(settings["deep_link_return_url"]),
+            "title": str(settings.get("title") or ""),
+            "text": str(settings.get("text") or ""),
             "data": settings.get("data"),
             "deployment_id": str(deployment),
         }

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -193,6 +195,14 @@ def student_submit(
     return RedirectResponse("/lti/student", status_code=303)
 
 
+def new_item_url(lti: LtiSession) -> str:
+    """The dashboard's item form for the course, prefilled from the platform's request."""
+    wanted = lti.deep_linking or {}
+    title = re.sub(r"[^A-Za-z0-9]+", "-", str(wanted.get("title", ""))).strip("-").lower()
+    query = urlencode({"item_id": title[:100], "prompt": str(wanted.get("text", ""))[:2000]})
+    return f"{DASHBOARD}/courses/{quote(lti.course_id, safe='')}?{query}"
+
+
 @router.get("/deep-link")
 def deep_link_page(request: Request, api: LtiDep) -> Response:
     """Course staff pick the item a new link of the platform opens."""
@@ -209,7 +219,7 @@ def deep_link_page(request: Request, api: LtiDep) -> Response:
         {
             "items": items,
             "course_id": lti.course_id,
-            "new_item_url": f"{DASHBOARD}/courses/{lti.course_id}",
+            "new_item_url": new_item_url(lti),
             "form_token": form_token(request),
         },
     )
