@@ -41,6 +41,7 @@ LAYERS = [
     {"db", "storage"},
     {"contract"},
     {"api"},
+    {"lti"},
     {"worker"},
     {"queues"},
     {"runtime"},

@@ -106,6 +106,12 @@ class Settings:
             (24 at least): a retry within it is answered the first response.
         essay_retention_days: After this many days, workers purge the texts of graded
             essays and keep their scores; 0 keeps texts until erased.
+        public_url: The address platforms and browsers reach this server at; the LTI
+            tool's login, launch, JWKS and deep-linking URLs are made from it.
+        lti_key_grace_hours: How long a rotated-out LTI tool key stays published.
+        lti_state_seconds: How long an LTI login's state and nonce may be used.
+        webhook_retry_seconds: A failed webhook delivery's first retry delay; it doubles
+            each retry (at most an hour apart), for a day.
     """
 
     data_dir: Path = field(default_factory=default_data_dir)
@@ -148,6 +154,10 @@ class Settings:
     auth_failure_window_seconds: float = 60.0
     idempotency_key_hours: int = 24
     essay_retention_days: int = 0
+    public_url: str = "http://127.0.0.1:8000"
+    lti_key_grace_hours: float = 72.0
+    lti_state_seconds: float = 600.0
+    webhook_retry_seconds: float = 10.0
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

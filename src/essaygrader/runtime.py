@@ -13,6 +13,9 @@ from essaygrader.api.readiness import Readiness
 from essaygrader.api.tokens import AccessTokensAPI
 from essaygrader.config import Settings
 from essaygrader.db.session import Database
+from essaygrader.lti.events import watch as watch_platform_events
+from essaygrader.lti.service import LtiAPI
+from essaygrader.lti.webhooks import WebhooksAPI
 from essaygrader.storage import BlobStore, open_blob_store
 from essaygrader.worker.api import AIWorkerAPI
 from essaygrader.worker.classifier_cache import ClassifierCache
@@ -55,12 +58,16 @@ class Runtime:
             pool_size, overflow = settings.worker_database_pool_size, 0
         else:
             pool_size, overflow = settings.database_pool_size, settings.database_max_overflow
-        return Database(
+        database = Database(
             settings.resolved_database_url,
             pool_size=pool_size,
             max_overflow=overflow,
             application_name=f"essaygrader-{self.role}",
         )
+        # Assessments and trainings recorded through this process send their LTI
+        # passbacks and webhooks.
+        watch_platform_events(database, lambda: self.task_queue)
+        return database
 
     @cached_property
     def blobs(self) -> BlobStore:
@@ -105,6 +112,16 @@ class Runtime:
     def tokens(self) -> AccessTokensAPI:
         """API tokens: who may call the HTTP API."""
         return AccessTokensAPI(self.database)
+
+    @cached_property
+    def lti(self) -> LtiAPI:
+        """The LTI 1.3 tool: platforms, keys, launches, deep linking."""
+        return LtiAPI(self.settings, self.database, self.client, self.tokens)
+
+    @cached_property
+    def webhooks(self) -> WebhooksAPI:
+        """Courses' webhook endpoints and their deliveries."""
+        return WebhooksAPI(self.database)
 
     @cached_property
     def housekeeping(self) -> Housekeeping:

@@ -20,7 +20,14 @@ from essaygrader.config import DEFAULT_GRADING_BATCH_SIZE
 from essaygrader.db.session import after_commit
 from essaygrader.domain.workflow import TaskType
 
-QUEUE_FOR_TASK = {TaskType.TRAIN: "training", TaskType.GRADE: "grading"}
+# Passbacks and webhooks are short HTTP calls: they share the grading queue, so every
+# worker that grades also sends them, with no new queue to configure.
+QUEUE_FOR_TASK = {
+    TaskType.TRAIN: "training",
+    TaskType.GRADE: "grading",
+    TaskType.PASSBACK: "grading",
+    TaskType.WEBHOOK: "grading",
+}
 
 
 class TaskQueue(ABC):
@@ -44,7 +51,7 @@ class TaskQueue(ABC):
 
     def batch_size(self, task_type: TaskType) -> int:
         """The most workflows one task of this type names (training: one)."""
-        return max(1, self.grading_batch_size) if task_type is TaskType.GRADE else 1
+        return max(1, self.grading_batch_size) if task_type is not TaskType.TRAIN else 1
 
     def enqueue(self, task_type: TaskType, workflow_uuid: str) -> bool:
         """Schedule one workflow's task; False if it could not be handed over (logged)."""

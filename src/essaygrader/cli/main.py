@@ -88,6 +88,7 @@ def init(ctx: click.Context) -> None:
     runtime = local_runtime(ctx)
     revision = runtime.database.migrate()
     runtime.blobs.check()
+    runtime.lti.jwks()  # makes the LTI tool's key pair, so its JWKS answers at once
     settings = runtime.settings.public_dict()
     click.echo(
         f"database {settings['database_url'] or runtime.settings.resolved_database_url}"
@@ -395,7 +396,8 @@ def workflow(ctx: click.Context, workflow_uuid: str) -> None:
 )
 @click.pass_context
 def reschedule(ctx: click.Context, course_id: str, item_id: str | None, task_type: str) -> None:
-    """Queue unfinished training and grading tasks again, training first."""
+    """Queue unfinished training and grading tasks again, training first; locally, also
+    the grade passbacks and webhook deliveries owed to course platforms."""
     counts = client_of(ctx).reschedule_unfinished_tasks(course_id, item_id, task_type)
     waiting = counts["grading_waiting"]
     click.echo(
@@ -412,6 +414,17 @@ def reschedule(ctx: click.Context, course_id: str, item_id: str | None, task_typ
             "(`essaygrader train`)",
             err=True,
         )
+    if remote_server(ctx) is None:
+        # Grades and webhooks owed to course platforms (every course's: sending again
+        # what was sent already sends nothing).
+        lti = local_runtime(ctx).lti
+        passbacks, deliveries = lti.reschedule_passbacks(), lti.reschedule_deliveries()
+        if passbacks or deliveries:
+            click.echo(
+                f"queued {counted(passbacks, 'grade passback')} and "
+                f"{counted(deliveries, 'webhook delivery', 'webhook deliveries')} "
+                "owed to course platforms"
+            )
 
 
 @cli.command()
@@ -493,6 +506,7 @@ def demo(ctx: click.Context, examples_dir: Path | None, keep: bool) -> None:
 def _register_subcommands() -> None:
     from essaygrader.cli.bench import bench
     from essaygrader.cli.items import items
+    from essaygrader.cli.lti import lti
     from essaygrader.cli.review import review
     from essaygrader.cli.serve import serve
     from essaygrader.cli.students import audit, erase_student, purge_texts
@@ -500,6 +514,7 @@ def _register_subcommands() -> None:
 
     cli.add_command(bench)
     cli.add_command(items)
+    cli.add_command(lti)
     cli.add_command(review)
     cli.add_command(serve)
     cli.add_command(tokens)

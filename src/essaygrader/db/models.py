@@ -373,3 +373,166 @@ class AuditRecord(Base):
     # What it acted on: a token's uuid, or an erased student's id as a sha256 digest.
     subject: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]]
+
+
+class LtiPlatformRecord(Base):
+    """A course platform (an LMS) registered to launch essaygrader over LTI 1.3.
+
+    ``student_id_claim`` says which claim of the id token becomes the student id (``sub``,
+    ``email`` or ``preferred_username``); ``course_prefix`` is put before the context id
+    to make the course id, so two platforms' courses never meet.
+    """
+
+    __tablename__ = "lti_platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id", name="uq_lti_platforms_issuer"),)
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    issuer: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[str] = mapped_column(String(255))
+    deployment_ids: Mapped[list[Any]] = mapped_column(JSON)
+    auth_login_url: Mapped[str] = mapped_column(String(1000))
+    auth_token_url: Mapped[str] = mapped_column(String(1000))
+    keyset_url: Mapped[str] = mapped_column(String(1000))
+    student_id_claim: Mapped[str] = mapped_column(String(40), default="sub")
+    course_prefix: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LtiToolKeyRecord(Base):
+    """One of the tool's RSA key pairs. The newest unretired one signs; a retired one stays
+    published at the JWKS until ``retired_at`` plus the grace period. The private key is a
+    secret: never logged, never served."""
+
+    __tablename__ = "lti_tool_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None]
+
+
+class LtiLoginStateRecord(Base):
+    """An OIDC login in flight: its state (bound to the browser by a cookie) and nonce,
+    each usable once, until ``expires_at``."""
+
+    __tablename__ = "lti_login_states"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    platform_uuid: Mapped[str] = mapped_column(ForeignKey("lti_platforms.uuid"))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class LtiLinkRecord(Base):
+    """A resource link of a platform placed on an essaygrader item, with the AGS line item
+    that takes its scores."""
+
+    __tablename__ = "lti_links"
+    __table_args__ = (
+        UniqueConstraint("platform_uuid", "resource_link_id", name="uq_lti_links_platform"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_uuid: Mapped[str] = mapped_column(ForeignKey("lti_platforms.uuid"))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    context_id: Mapped[str] = mapped_column(String(255))
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    course_id: Mapped[str] = mapped_column(String(255))
+    item_id: Mapped[str] = mapped_column(String(255))
+    lineitem_url: Mapped[str | None] = mapped_column(String(1000))
+    allow_resubmission: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LtiUserRecord(Base):
+    """A platform's user (``sub``) and the student id it maps to."""
+
+    __tablename__ = "lti_users"
+    __table_args__ = (UniqueConstraint("platform_uuid", "sub", name="uq_lti_users_platform"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_uuid: Mapped[str] = mapped_column(ForeignKey("lti_platforms.uuid"))
+    sub: Mapped[str] = mapped_column(String(255))
+    student_id: Mapped[str] = mapped_column(String(255))
+    # The dashboard token made for this user's last staff launch (revoked at the next).
+    staff_token_uuid: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LtiSessionRecord(Base):
+    """A browser's session after a launch: which user, on which link, as student or
+    staff. Only the sha256 of the cookie's value is kept."""
+
+    __tablename__ = "lti_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lti_user_id: Mapped[int] = mapped_column(ForeignKey("lti_users.id"))
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("lti_links.id"))
+    course_id: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    # A deep-linking request's return URL, data and deployment, until it is answered.
+    deep_linking: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LtiPassbackRecord(Base):
+    """Where a submission's score goes back to its platform, and how sending it went.
+
+    ``sent_key`` names the assessment and grading progress last accepted by the platform,
+    so sending the same again is skipped (idempotent); ``due`` is set while a send is owed.
+    """
+
+    __tablename__ = "lti_passbacks"
+
+    # No foreign key: erasing a student's data removes submissions, and this row with them.
+    submission_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("lti_links.id"), index=True)
+    lti_user_id: Mapped[int] = mapped_column(ForeignKey("lti_users.id"))
+    due: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    sent_key: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookEndpointRecord(Base):
+    """A URL a course's platform wants events posted to, signed with ``secret``.
+
+    The secret signs deliveries (HMAC-SHA256), so it is kept as given; it is shown once,
+    when the endpoint is registered, and never logged.
+    """
+
+    __tablename__ = "webhook_endpoints"
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    course_id: Mapped[str] = mapped_column(String(255), index=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    secret: Mapped[str] = mapped_column(String(255))
+    events: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]
+
+
+class WebhookDeliveryRecord(Base):
+    """One event for one endpoint: its body, and how sending it went. Deliveries of an
+    endpoint go out in ``id`` order; a failing one is retried with backoff for a day."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_endpoint", "endpoint_uuid", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    endpoint_uuid: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.uuid"))
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    gave_up_at: Mapped[datetime | None]

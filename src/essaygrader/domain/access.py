@@ -49,6 +49,7 @@ class Permission(StrEnum):
     MANAGE_TOKENS = "create, list and revoke API tokens"
     ERASE_STUDENTS = "erase a student's submissions and assessments"
     READ_AUDIT = "read the audit log"
+    MANAGE_INTEGRATIONS = "register course platforms (LTI) and webhooks"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -59,6 +60,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.READ_METRICS,
         Permission.MANAGE_TOKENS,
         Permission.READ_AUDIT,
+        Permission.MANAGE_INTEGRATIONS,
     },
     Role.PLATFORM: frozenset({Permission.SUBMIT, Permission.READ_ASSESSMENTS}),
     Role.WORKER: frozenset(),

@@ -8,6 +8,11 @@ from enum import StrEnum
 class TaskType(StrEnum):
     TRAIN = "train"
     GRADE = "grade"
+    # Sending a submission's score back to its course platform (LTI AGS); the task names
+    # submissions, and the state lives in ``lti_passbacks``, not in a workflow.
+    PASSBACK = "passback"
+    # Posting webhook deliveries (state in ``webhook_deliveries``).
+    WEBHOOK = "webhook"
 
 
 class WorkflowStatus(StrEnum):

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 TASK_NAMES = {
     TaskType.TRAIN: "essaygrader.train_classifiers",
     TaskType.GRADE: "essaygrader.grade_essays",
+    TaskType.PASSBACK: "essaygrader.send_scores",
+    TaskType.WEBHOOK: "essaygrader.deliver_webhooks",
 }
 # Sent by versions that graded one essay per task; accepted so that their queued
 # messages still run after an upgrade.
@@ -88,7 +90,7 @@ def create_celery_app(services: WorkerServices) -> Celery:
         worker_prefetch_multiplier=1,
         task_queues=[
             Queue(name, Exchange(name, type="direct"), routing_key=name)
-            for name in QUEUE_FOR_TASK.values()
+            for name in dict.fromkeys(QUEUE_FOR_TASK.values())
         ],
         task_default_queue=QUEUE_FOR_TASK[TaskType.GRADE],
         task_routes={
@@ -197,13 +199,14 @@ class CeleryTaskQueue(TaskQueue):
         answer, and one queue's is None when only asking about it failed. A queue the
         broker reports as not declared yet holds nothing: 0."""
         unknown: dict[str, int | None] = dict.fromkeys(QUEUE_FOR_TASK.values())
+        names = list(unknown)
         try:
             with self.app.connection_for_read() as connection:
                 # Once, without kombu's retries: a status page or a readiness probe
                 # should learn within the connection timeout that the broker is away.
                 connection.ensure_connection(max_retries=0)
                 lengths = dict(unknown)
-                for name in QUEUE_FOR_TASK.values():
+                for name in names:
                     lengths[name] = self._queue_length(connection, name)
                 return lengths
         except Exception as exc:

@@ -60,5 +60,5 @@ class InProcessTaskQueue(TaskQueue):
     def queue_lengths(self) -> dict[str, int | None]:
         return {
             name: sum(1 for t, _, _ in self.pending if QUEUE_FOR_TASK[t] == name)
-            for name in QUEUE_FOR_TASK.values()
+            for name in dict.fromkeys(QUEUE_FOR_TASK.values())
         }

@@ -139,3 +139,7 @@ StudentEraser = Annotated[CourseAccess, Depends(in_course(Permission.ERASE_STUDE
 AuditReader = Annotated[Principal, Depends(allowed(Permission.READ_AUDIT))]
 BacklogReader = Annotated[Principal, Depends(allowed(Permission.READ_BACKLOG))]
 MetricsReader = Annotated[Principal, Depends(allowed(Permission.READ_METRICS))]
+IntegrationsManager = Annotated[Principal, Depends(allowed(Permission.MANAGE_INTEGRATIONS))]
+CourseIntegrationsManager = Annotated[
+    CourseAccess, Depends(in_course(Permission.MANAGE_INTEGRATIONS))
+]

@@ -14,11 +14,13 @@ from essaygrader.web.dashboard import install_dashboard
 from essaygrader.web.docs import install_docs
 from essaygrader.web.errors import install_error_handlers
 from essaygrader.web.limits import BodySizeLimit
+from essaygrader.web.lti import routes as lti_routes
 from essaygrader.web.metrics import HttpMetrics, HttpMetricsMiddleware
 from essaygrader.web.rate_limit import FailureLimiter
 from essaygrader.web.routes import (
     backlog,
     grade_next,
+    integrations,
     items,
     operations,
     reviews,
@@ -95,11 +97,22 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    for module in (items, training, submissions, grade_next, reviews, workflows, backlog, students):
+    for module in (
+        items,
+        training,
+        submissions,
+        grade_next,
+        reviews,
+        workflows,
+        backlog,
+        students,
+        integrations,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(operations.router)
     install_dashboard(app)
+    app.include_router(lti_routes.router)
     install_docs(app)
 
     @app.get("/", include_in_schema=False)

@@ -18,6 +18,8 @@ from typing import Literal
 from essaygrader.config import Settings
 from essaygrader.domain.workflow import TaskType
 from essaygrader.errors import EssayGraderError, NotFoundError
+from essaygrader.lti.passback import send_scores
+from essaygrader.lti.webhooks import deliver
 from essaygrader.worker.api import AIWorkerAPI
 from essaygrader.worker.grading import grade_essays
 from essaygrader.worker.training import train_classifiers
@@ -68,6 +70,18 @@ def run_task(
         if task_type is TaskType.TRAIN:
             for uuid in uuids:
                 train_classifiers(worker, uuid, worker_name=worker_name)
+        elif task_type is TaskType.PASSBACK:
+            send_scores(worker.settings, worker.database, uuids)
+        elif task_type is TaskType.WEBHOOK:
+            sent = deliver(
+                worker.database, uuids, first_retry=worker.settings.webhook_retry_seconds
+            )
+            if sent.follow_up:
+                worker.task_queue.enqueue_many(TaskType.WEBHOOK, sent.follow_up)
+            if sent.retry_in is not None:
+                # Webhooks keep their own schedule (backoff for a day), not the
+                # task_max_retries of grading.
+                return Outcome("retry", delay=sent.retry_in)
         else:
             grade_essays(worker, uuids, worker_name=worker_name)
     except NotFoundError as exc:
@@ -114,6 +128,9 @@ def _describe(uuids: list[str]) -> str:
 def _record(
     worker: AIWorkerAPI, task_type: TaskType, uuids: list[str], error: str, *, final: bool
 ) -> None:
+    if task_type in (TaskType.PASSBACK, TaskType.WEBHOOK):
+        # Passbacks and deliveries keep their own errors and attempts, in their tables.
+        return
     try:
         worker.record_failure(task_type, uuids, error, final=final)
     except EssayGraderError:

@@ -39,6 +39,8 @@ def test_training_and_grading_have_their_own_queues_and_time_limits(tmp_path):
     assert app.conf.task_routes == {
         TASK_NAMES[TaskType.TRAIN]: {"queue": "training"},
         TASK_NAMES[TaskType.GRADE]: {"queue": "grading"},
+        TASK_NAMES[TaskType.PASSBACK]: {"queue": "grading"},
+        TASK_NAMES[TaskType.WEBHOOK]: {"queue": "grading"},
         SINGLE_GRADING_TASK: {"queue": "grading"},
     }
     train = app.tasks[TASK_NAMES[TaskType.TRAIN]]

@@ -306,6 +306,60 @@ CASES = [
         body=lambda role: {"student_id": f"gone-{role}"},
     ),
     RouteCase("audit log", "GET", "/api/v1/audit", lambda c: "/api/v1/audit", ADMIN),
+    RouteCase(
+        "register an LTI platform",
+        "POST",
+        "/api/v1/lti/platforms",
+        lambda c: "/api/v1/lti/platforms",
+        ADMIN,
+        success=201,
+        body=lambda role: {
+            "issuer": f"https://lms-{role}.example.org",
+            "client_id": "tool-1",
+            "deployment_ids": ["1"],
+            "auth_login_url": "https://lms.example.org/auth",
+            "auth_token_url": "https://lms.example.org/token",
+            "keyset_url": "https://lms.example.org/jwks",
+        },
+    ),
+    RouteCase(
+        "LTI platforms", "GET", "/api/v1/lti/platforms", lambda c: "/api/v1/lti/platforms", ADMIN
+    ),
+    RouteCase("LTI tool URLs", "GET", "/api/v1/lti/config", lambda c: "/api/v1/lti/config", ADMIN),
+    RouteCase(
+        "rotate the LTI key",
+        "POST",
+        "/api/v1/lti/keys/rotate",
+        lambda c: "/api/v1/lti/keys/rotate",
+        ADMIN,
+    ),
+    RouteCase(
+        "register a webhook",
+        "POST",
+        "/api/v1/courses/{course_id}/webhooks",
+        lambda c: f"/api/v1/courses/{c.course_id}/webhooks",
+        ADMIN,
+        success=201,
+        body=lambda role: {
+            "url": f"https://lms.example.org/hooks/{role}",
+            "secret": "a-secret-of-16-chars-or-more",
+            "events": ["assessment.released"],
+        },
+    ),
+    RouteCase(
+        "webhooks",
+        "GET",
+        "/api/v1/courses/{course_id}/webhooks",
+        lambda c: f"/api/v1/courses/{c.course_id}/webhooks",
+        ADMIN,
+    ),
+    RouteCase(
+        "webhook deliveries",
+        "GET",
+        "/api/v1/courses/{course_id}/webhook-deliveries",
+        lambda c: f"/api/v1/courses/{c.course_id}/webhook-deliveries",
+        ADMIN,
+    ),
     RouteCase("metrics", "GET", "/metrics", lambda c: "/metrics", ADMIN),
     RouteCase(
         "liveness", "GET", "/healthz", lambda c: "/healthz", EVERYONE | {"worker"}, public=True

@@ -175,11 +175,22 @@ def open_course(user: UserDep, course_id: str = "") -> Response:
 
 
 @router.get("/courses/{course_id}")
-def course(request: Request, user: UserDep, course_id: str, offset: int = 0) -> Response:
-    """A course's items, the form to create one, and the course's backlog."""
+def course(
+    request: Request,
+    user: UserDep,
+    course_id: str,
+    offset: int = 0,
+    item_id: Annotated[str, Query(max_length=255)] = "",
+    prompt: Annotated[str, Query(max_length=10_000)] = "",
+) -> Response:
+    """A course's items, the form to create one (prefilled from ``item_id`` and ``prompt``,
+    as a course platform's deep linking asks), and the course's backlog."""
     check_course(user, course_id)
+    prefill = {"item_id": item_id, "prompt": prompt} if item_id or prompt else None
     return render(
-        request, "course.html", course_context(request, user, course_id, offset=max(0, offset))
+        request,
+        "course.html",
+        course_context(request, user, course_id, offset=max(0, offset), form=prefill),
     )
 
 
