@@ -1,7 +1,7 @@
 """LTI 1.3 platforms, tool keys, logins, links, users, sessions, grade passback; webhooks
 
-Revision ID: 0007_lti
-Revises: 0006
+Revision ID: 0008_lti
+Revises: 0007_flags
 Create Date: 2026-11-26
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import essaygrader.db.models
 
-revision = "0007_lti"
-down_revision = "0006"
+revision = "0008_lti"
+down_revision = "0007_flags"
 branch_labels = None
 depends_on = None
 
