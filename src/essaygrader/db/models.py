@@ -366,3 +366,22 @@ class AuditRecord(Base):
     # What it acted on: a token's uuid, or an erased student's id as a sha256 digest.
     subject: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]]
+
+
+class OutboxTaskRecord(Base):
+    """A task to send to the broker, written in the transaction that made its workflows.
+
+    The request commits it with the workflows and answers; a relay sends it and deletes
+    the row. ``due_at`` is when a relay may take it: the writing process claims its own
+    rows for a short lease and sends them at once, so other relays only take them if it
+    dies or the broker refuses them, and a failed send moves ``due_at`` to the next try.
+    """
+
+    __tablename__ = "task_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_type: Mapped[str] = mapped_column(String(16))
+    workflow_uuids: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)

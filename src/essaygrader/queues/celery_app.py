@@ -152,7 +152,9 @@ def _register(
 
 
 class CeleryTaskQueue(TaskQueue):
-    """Sends tasks through a Celery app's broker."""
+    """Sends tasks through a Celery app's broker, from the outbox relay's thread."""
+
+    sends_in_background = True
 
     def __init__(self, app: Celery, *, grading_batch_size: int = DEFAULT_GRADING_BATCH_SIZE):
         super().__init__(grading_batch_size=grading_batch_size)
