@@ -24,9 +24,9 @@ import atexit
 import logging
 import os
 import threading
-from time import monotonic
 from collections.abc import Sequence
 from datetime import timedelta
+from time import monotonic
 
 from sqlalchemy import delete, func, select, update
 
@@ -137,7 +137,12 @@ class OutboxRelay:
             return 0
         with self.database.transaction(read_only=True) as session:
             rows = [
-                (row.id, TaskType(row.task_type), [str(u) for u in row.workflow_uuids], row.attempts)
+                (
+                    row.id,
+                    TaskType(row.task_type),
+                    [str(u) for u in row.workflow_uuids],
+                    row.attempts,
+                )
                 for row in session.scalars(
                     select(OutboxTaskRecord)
                     .where(OutboxTaskRecord.id.in_(list(outbox_ids)))
@@ -167,7 +172,9 @@ class OutboxRelay:
         self._settle(sent_ids, unsent)
         return handed_over
 
-    def _settle(self, sent_ids: list[int], unsent: list[tuple[int, TaskType, list[str], int]]) -> None:
+    def _settle(
+        self, sent_ids: list[int], unsent: list[tuple[int, TaskType, list[str], int]]
+    ) -> None:
         if not sent_ids and not unsent:
             return
         now = utcnow()

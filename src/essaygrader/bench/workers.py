@@ -84,6 +84,18 @@ class WorkerFleet:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL every worker with its pool processes at once, mid-task."""
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+
+    def pool_processes(self) -> list[int]:
+        """Pids of the workers' pool processes (their main processes' children)."""
+        roots = {p.pid for p in self.processes if p.poll() is None}
+        return sorted(_tree(list(roots)) - roots)
+
     def resident_mb(self) -> float | None:
         """Resident memory of the workers with their pool processes, in MB (Linux)."""
         pids = [p.pid for p in self.processes if p.poll() is None]

@@ -177,9 +177,10 @@ class CeleryTaskQueue(TaskQueue):
                     )
                     sent += 1
         except Exception as exc:
-            # Any broker failure: the workflows are committed and the sweeper resends them.
+            # Any broker failure: the workflows are committed; the outbox keeps the tasks
+            # and tries again, and the sweeper is the last net.
             log.warning(
-                "could not queue %d %s task(s) on %s (%s: %s); the sweeper will send them again",
+                "could not queue %d %s task(s) on %s (%s: %s); they will be sent again",
                 len(batches) - sent,
                 task_type.value,
                 self.describe(),

@@ -153,7 +153,9 @@ def test_two_relays_at_once_send_each_row_once(relayed, broker):
 def test_a_request_that_fails_leaves_no_task_in_the_outbox(relayed):
     with pytest.raises(RequestError):
         relayed.client.submit_many(
-            "c", "i", [{"student_id": "s1", "answer": essay(30)}, {"student_id": "s2", "answer": ""}]
+            "c",
+            "i",
+            [{"student_id": "s1", "answer": essay(30)}, {"student_id": "s2", "answer": ""}],
         )
     assert _rows(relayed) == []
 
@@ -164,7 +166,7 @@ def test_closing_the_runtime_sends_what_its_relay_still_holds(settings, broker):
     train_with_metrics(runtime, "c", "i", sample_metrics())
     runtime.close()
     assert _rows(runtime) == []
-    assert [t for t, _ in broker.sent][0] is TaskType.TRAIN
+    assert next(t for t, _ in broker.sent) is TaskType.TRAIN
 
 
 def _make_due(runtime):
