@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 # Worker kills on every broker and database are in tests/integration/test_workers.py.
 EMBEDDED = ["kill-grading", "pool-child", "broker-outage", "blob-tamper", "duplicate-delivery"]
-POSTGRES_REDIS = ["broker-outage", "pg-terminate", "kill-training"]
+POSTGRES_REDIS = ["broker-outage", "pg-terminate"]
 
 
 @pytest.fixture(scope="module")

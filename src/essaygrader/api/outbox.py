@@ -67,6 +67,7 @@ class OutboxRelay:
         self.task_queue = task_queue
         self.background = task_queue.sends_in_background
         self.poll_seconds = poll_seconds
+        self._exit_hook = False
         self._reset()
 
     def _reset(self) -> None:
@@ -91,7 +92,10 @@ class OutboxRelay:
                     target=self._run, name="essaygrader-outbox", daemon=True
                 )
                 self._thread.start()
-                atexit.register(self.close)
+                if not self._exit_hook:
+                    # A short-lived process (a command) sends what it wrote before it exits.
+                    atexit.register(self.close)
+                    self._exit_hook = True
         self._wake.set()
         return None
 
