@@ -15,8 +15,9 @@ from tests.conftest import REQUIRE_SERVICES
 
 pytestmark = pytest.mark.integration
 
-# Worker kills on every broker and database are in tests/integration/test_workers.py.
-EMBEDDED = ["kill-grading", "pool-child", "broker-outage", "blob-tamper", "duplicate-delivery"]
+# Whole workers killed mid-grading and mid-training, on every broker and on PostgreSQL,
+# are tests/integration/test_workers.py's; CI time is spent once.
+EMBEDDED = ["pool-child", "broker-outage", "blob-tamper", "duplicate-delivery"]
 POSTGRES_REDIS = ["broker-outage", "pg-terminate"]
 
 
