@@ -8,6 +8,7 @@ from typing import Literal
 from essaygrader.algorithms.registry import AlgorithmRegistry
 from essaygrader.api.ai import AIGradingAPI
 from essaygrader.api.housekeeping import Housekeeping
+from essaygrader.api.outbox import OutboxRelay
 from essaygrader.api.queue import TaskQueue
 from essaygrader.api.readiness import Readiness
 from essaygrader.api.tokens import AccessTokensAPI
@@ -79,13 +80,24 @@ class Runtime:
 
     @cached_property
     def task_queue(self) -> TaskQueue:
+        """The queue, with this process's outbox relay attached."""
         if self._task_queue is not None:
-            return self._task_queue
-        from essaygrader.queues.celery_app import CeleryTaskQueue, create_celery_app
+            queue = self._task_queue
+        else:
+            from essaygrader.queues.celery_app import CeleryTaskQueue, create_celery_app
 
-        return CeleryTaskQueue(
-            create_celery_app(self), grading_batch_size=self.settings.grading_batch_size
-        )
+            queue = CeleryTaskQueue(
+                create_celery_app(self), grading_batch_size=self.settings.grading_batch_size
+            )
+        if queue.relay is None:
+            queue.relay = OutboxRelay(self.database, queue)
+        return queue
+
+    @property
+    def outbox(self) -> OutboxRelay | None:
+        """The relay that sends this process's tasks from the outbox."""
+        relay = self.task_queue.relay
+        return relay if isinstance(relay, OutboxRelay) else None
 
     @cached_property
     def classifier_cache(self) -> ClassifierCache:
@@ -137,9 +149,13 @@ class Runtime:
         """In a forked child: never reuse the parent's database connections."""
         if "database" in self.__dict__:
             self.database.dispose(close=False)
+        if "task_queue" in self.__dict__ and self.outbox is not None:
+            self.outbox.after_fork()
 
     def close(self) -> None:
-        """Release pooled database connections."""
+        """Send what the outbox relay still holds, and release pooled connections."""
+        if "task_queue" in self.__dict__ and self.outbox is not None:
+            self.outbox.close()
         if "database" in self.__dict__:
             self.database.dispose()
 

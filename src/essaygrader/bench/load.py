@@ -8,6 +8,10 @@ chosen broker and database, and reports:
 * **essays/s**: essays graded divided by the drain time;
 * **latency**: submission to assessment per essay, p50/p95/p99, from the timestamps the
   database recorded (submission rows and completed grading workflows);
+* **memory**: the workers' resident memory (main and pool processes) and this
+  process's, sampled while grading, and its slope in MB per hour (a least-squares line:
+  a soak at a steady rate shows a leak as a slope well above zero);
+* **errors**: submissions refused and essays whose grading failed;
 * **CPU**: the cores the workers used, and the cores the whole machine was busy, over the
   drain: when the machine is near its core count, the cores were the limit;
 * **scoring**: before the essays are submitted, the same classifiers score the same
@@ -22,6 +26,7 @@ workers. It refuses to start where other workers are alive or tasks are waiting.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -41,7 +46,7 @@ from essaygrader.db.models import GradingWorkflowRecord
 from essaygrader.db.workflows import has_status
 from essaygrader.domain.submission import essay_text
 from essaygrader.domain.workflow import WorkflowStatus
-from essaygrader.errors import InternalError
+from essaygrader.errors import EssayGraderError, InternalError
 from essaygrader.queues.celery_app import broker_kind
 from essaygrader.runtime import Runtime
 
@@ -50,6 +55,9 @@ _BROKER_KIND = {"embedded": "sqlite", "redis": "redis", "rabbitmq": "amqp"}
 SUBMIT_CHUNK = 500
 POLL_SECONDS = 1.0
 PROGRESS_SECONDS = 10.0
+MEMORY_SAMPLE_SECONDS = 10.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,22 @@ class LoadResult:
     worker_cores: float | None = None
     machine_cores: float | None = None
     scoring_per_core: float | None = None
+    submit_errors: int = 0
+    # (seconds since the first submission, workers' MB, this process's MB)
+    memory: list[tuple[float, float, float]] = field(default_factory=list)
+
+    def memory_slope(self, column: int) -> float | None:
+        """MB per hour of a memory column (1: workers, 2: this process), least squares."""
+        points = [(row[0], row[column]) for row in self.memory]
+        if len(points) < 3 or points[-1][0] - points[0][0] <= 0:
+            return None
+        mean_t = sum(t for t, _ in points) / len(points)
+        mean_m = sum(m for _, m in points) / len(points)
+        spread = sum((t - mean_t) ** 2 for t, _ in points)
+        if spread == 0:
+            return None
+        slope = sum((t - mean_t) * (m - mean_m) for t, m in points) / spread
+        return slope * 3600
 
     @property
     def essays_per_second(self) -> float:
@@ -190,10 +214,16 @@ def run_load(
         progress(f"submitting {plan.essays} essays")
         before = fleet.cpu()
         started = time.monotonic()
-        _submit(runtime, item_id, plan, batch)
+        sampler = _MemorySampler(fleet, result, started)
+        _submit(runtime, item_id, plan, batch, result, sampler.sample)
         result.submit_seconds = time.monotonic() - started
-        grading = _GradingProgress(runtime, item_id, plan.essays, progress)
-        _wait(grading.finished, plan.timeout, "grading", fleet)
+        grading = _GradingProgress(runtime, item_id, plan.essays - result.submit_errors, progress)
+
+        def finished() -> bool:
+            sampler.sample()
+            return grading.finished()
+
+        _wait(finished, plan.timeout, "grading", fleet)
         after = fleet.cpu()
         _measure(runtime, item_id, result, before, after)
         measured = True
@@ -262,17 +292,59 @@ def _scoring_only(runtime: Runtime, set_uuid: str, batch: list[dict[str, Any]]) 
     return score_one_at_a_time(classifiers, texts).essays_per_core_second
 
 
-def _submit(runtime: Runtime, item_id: str, plan: LoadPlan, batch: list[dict[str, Any]]) -> None:
+def _submit(
+    runtime: Runtime,
+    item_id: str,
+    plan: LoadPlan,
+    batch: list[dict[str, Any]],
+    result: LoadResult,
+    between: Callable[[], object],
+) -> None:
     if plan.rate is None:
         for start in range(0, len(batch), SUBMIT_CHUNK):
             runtime.client.submit_many("bench", item_id, batch[start : start + SUBMIT_CHUNK])
+            between()
         return
     began = time.monotonic()
     for n, essay in enumerate(batch):
         delay = began + n / plan.rate - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        runtime.client.submit("bench", item_id, essay["student_id"], essay["answer"])
+        try:
+            runtime.client.submit("bench", item_id, essay["student_id"], essay["answer"])
+        except EssayGraderError as exc:
+            result.submit_errors += 1
+            if result.submit_errors <= 5:
+                log.warning("submission %d refused: %s", n, exc)
+        between()
+
+
+class _MemorySampler:
+    """Records the workers' and this process's resident memory every so often."""
+
+    def __init__(self, fleet: WorkerFleet, result: LoadResult, started: float) -> None:
+        self.fleet = fleet
+        self.result = result
+        self.started = started
+        self.next_at = 0.0
+
+    def sample(self) -> None:
+        now = time.monotonic()
+        if now < self.next_at:
+            return
+        self.next_at = now + MEMORY_SAMPLE_SECONDS
+        workers = self.fleet.resident_mb()
+        own = _own_rss_mb()
+        if workers is not None and own is not None:
+            self.result.memory.append((now - self.started, workers, own))
+
+
+def _own_rss_mb() -> float | None:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except OSError:
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 class _GradingProgress:
@@ -365,11 +437,21 @@ def format_result(result: LoadResult) -> str:
         f"  submitting {result.submit_seconds:.1f} s",
         f"  drain      {result.drain_seconds:.1f} s (first submission to last assessment)",
         f"  throughput {result.essays_per_second:.1f} essays/s "
-        f"({result.graded} graded, {result.failed} failed)",
+        f"({result.graded} graded, {result.failed} failed, "
+        f"{result.submit_errors} submissions refused)",
         "  latency    "
         + "  ".join(f"p{p} {percentile(latencies, p):.3f} s" for p in (50, 95, 99))
         + f"  max {max(latencies, default=0.0):.3f} s (submission to assessment)",
     ]
+    if result.memory:
+        first, last = result.memory[0], result.memory[-1]
+        slopes = [result.memory_slope(column) for column in (1, 2)]
+        shown = ["?" if s is None else f"{s:+.1f}" for s in slopes]
+        lines.append(
+            f"  memory     workers {first[1]:.0f} -> {last[1]:.0f} MB ({shown[0]} MB/h), "
+            f"submitting process {first[2]:.0f} -> {last[2]:.0f} MB ({shown[1]} MB/h), "
+            f"{len(result.memory)} samples over {last[0]:.0f} s"
+        )
     if result.scoring_per_core is not None and result.scoring_ratio is not None:
         lines += [
             f"  scoring    {result.scoring_per_core:.1f} essays/s per core (the same "

@@ -84,10 +84,62 @@ class WorkerFleet:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL every worker with its pool processes at once, mid-task."""
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+
+    def pool_processes(self) -> list[int]:
+        """Pids of the workers' pool processes (their main processes' children)."""
+        roots = {p.pid for p in self.processes if p.poll() is None}
+        return sorted(_tree(list(roots)) - roots)
+
+    def resident_mb(self) -> float | None:
+        """Resident memory of the workers with their pool processes, in MB (Linux)."""
+        pids = [p.pid for p in self.processes if p.poll() is None]
+        return _tree_rss_mb(pids)
+
     def cpu(self) -> CpuSample:
         """CPU seconds the workers (with their pool processes) and the machine used."""
         pids = [p.pid for p in self.processes if p.poll() is None]
         return CpuSample(time.monotonic(), _tree_cpu_seconds(pids), _machine_busy_seconds())
+
+
+def _tree_rss_mb(roots: list[int]) -> float | None:
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0.0
+    for pid in _tree(roots):
+        try:
+            # statm: size resident shared ...; resident in pages.
+            total += int((proc / str(pid) / "statm").read_text().split()[1]) * page
+        except OSError:
+            continue
+    return total / 2**20
+
+
+def _tree(roots: list[int]) -> set[int]:
+    """The processes ``roots`` and all their descendants."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except OSError:
+                continue
+    wanted = set(roots)
+    grew = True
+    while grew:
+        children = {pid for pid, ppid in parents.items() if ppid in wanted} - wanted
+        grew = bool(children)
+        wanted |= children
+    return wanted
 
 
 def _tree_cpu_seconds(roots: list[int]) -> float | None:

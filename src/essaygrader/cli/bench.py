@@ -80,6 +80,71 @@ def load(**options: Any) -> None:
     click.echo(format_result(result))
 
 
+@bench.command("faults")
+@click.option(
+    "--stack",
+    "stacks",
+    type=click.Choice(["embedded", "postgres-redis"]),
+    multiple=True,
+    default=["embedded"],
+    show_default=True,
+    help="Repeat for several. postgres-redis starts its own redis-server on a free port.",
+)
+@click.option(
+    "--faults",
+    default="all",
+    show_default=True,
+    help="Comma-separated: kill-grading, kill-training, pool-child, broker-outage, "
+    "pg-terminate, blob-tamper, duplicate-delivery.",
+)
+@click.option("--rounds", type=click.IntRange(1, 1000), default=3, show_default=True)
+@click.option(
+    "--database-url",
+    default="",
+    help="postgres-redis: a scratch PostgreSQL database (its rows are left behind).",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+def faults(stacks: tuple[str, ...], faults: str, rounds: int, database_url: str, seed: int) -> None:
+    """Kill workers, stop the broker, cut database connections, alter a classifier, deliver
+    tasks twice, on real worker processes; print what was lost, duplicated, and how long
+    recovery took.
+
+    Use a scratch database: each round creates an item in it.
+    """
+    from essaygrader.bench.faults import (
+        FAULTS,
+        FaultSummary,
+        format_summaries,
+        open_stack,
+        run_fault,
+    )
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    chosen = list(FAULTS) if faults == "all" else [f.strip() for f in faults.split(",")]
+    unknown = sorted(set(chosen) - set(FAULTS))
+    if unknown:
+        raise click.BadParameter(f"unknown fault(s) {unknown}", param_hint="--faults")
+    summaries = []
+    for stack_name in stacks:
+        with open_stack(stack_name, database_url) as stack:
+            for fault in chosen:
+                if fault == "pg-terminate" and stack_name == "embedded":
+                    continue
+                results = []
+                for number in range(rounds):
+                    result = run_fault(stack, fault, number, seed=seed * 1000 + number)
+                    click.echo(
+                        f"{stack_name} {fault} round {number + 1}: lost {result.lost}, "
+                        f"duplicated {result.duplicated}, recovered in "
+                        f"{result.recover_seconds if result.recover_seconds is not None else '-'} s"
+                        + (f" ({'; '.join(result.notes)})" if result.notes else ""),
+                        err=True,
+                    )
+                    results.append(result)
+                summaries.append(FaultSummary(fault, stack_name, results))
+    click.echo(format_summaries(summaries))
+
+
 def _numbers(text: str, *, low: int, high: int, name: str) -> list[int]:
     """``1-8`` or ``1,3,5`` (or both) as a sorted list within [low, high]."""
     chosen: set[int] = set()

@@ -536,3 +536,22 @@ class WebhookDeliveryRecord(Base):
     next_attempt_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     gave_up_at: Mapped[datetime | None]
+
+
+class OutboxTaskRecord(Base):
+    """A task to send to the broker, written in the transaction that made its workflows.
+
+    The request commits it with the workflows and answers; a relay sends it and deletes
+    the row. ``due_at`` is when a relay may take it: the writing process claims its own
+    rows for a short lease and sends them at once, so other relays only take them if it
+    dies or the broker refuses them, and a failed send moves ``due_at`` to the next try.
+    """
+
+    __tablename__ = "task_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_type: Mapped[str] = mapped_column(String(16))
+    workflow_uuids: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)

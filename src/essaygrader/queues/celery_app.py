@@ -154,7 +154,9 @@ def _register(
 
 
 class CeleryTaskQueue(TaskQueue):
-    """Sends tasks through a Celery app's broker."""
+    """Sends tasks through a Celery app's broker, from the outbox relay's thread."""
+
+    sends_in_background = True
 
     def __init__(self, app: Celery, *, grading_batch_size: int = DEFAULT_GRADING_BATCH_SIZE):
         super().__init__(grading_batch_size=grading_batch_size)
@@ -177,9 +179,10 @@ class CeleryTaskQueue(TaskQueue):
                     )
                     sent += 1
         except Exception as exc:
-            # Any broker failure: the workflows are committed and the sweeper resends them.
+            # Any broker failure: the workflows are committed; the outbox keeps the tasks
+            # and tries again, and the sweeper is the last net.
             log.warning(
-                "could not queue %d %s task(s) on %s (%s: %s); the sweeper will send them again",
+                "could not queue %d %s task(s) on %s (%s: %s); they will be sent again",
                 len(batches) - sent,
                 task_type.value,
                 self.describe(),

@@ -3,7 +3,9 @@
 The maintenance thread runs in the worker's main process, after the pool has forked: it
 records a heartbeat (so commands can tell whether a worker is running), runs the
 sweeper every ``sweep_interval_seconds``, which re-sends unfinished workflows that the
-broker may have lost, and hourly the housekeeping (old idempotency keys, and essay texts
+broker may have lost, sends the outbox's tasks that no other relay is sending (a
+writer that died, a broker that refused them) on every heartbeat, and hourly the
+housekeeping (old idempotency keys, and essay texts
 past the retention period).
 """
 
@@ -68,6 +70,10 @@ class Maintenance:
                     # Due again in an hour even if this run fails: it is never urgent.
                     next_housekeeping = elapsed + HOUSEKEEPING_INTERVAL_SECONDS
                     self.services.housekeeping.run()
+                relay = self.services.task_queue.relay
+                if relay is not None:
+                    # Outbox tasks whose writer died, or that the broker refused.
+                    relay.relay_due()
             except Exception:
                 # Keep the thread alive through a database outage; log and try again.
                 log.exception("worker maintenance failed; retrying in %.0fs", tick)

@@ -71,9 +71,14 @@ def test_the_report_names_the_set_up_and_the_figures():
         latencies=[float(v) for v in range(1, 101)],
         worker_cores=1.5,
         machine_cores=1.9,
+        submit_errors=2,
+        # Workers grow 10 MB an hour; this process stays flat.
+        memory=[(t * 600.0, 300.0 + t * 10 / 6, 150.0) for t in range(7)],
     )
     report = format_result(result)
     assert "engine     redis" in report
-    assert "throughput 20.0 essays/s (1000 graded, 0 failed)" in report
+    assert "throughput 20.0 essays/s (1000 graded, 0 failed, 2 submissions refused)" in report
+    assert "workers 300 -> 310 MB (+10.0 MB/h)" in report
+    assert "submitting process 150 -> 150 MB (+0.0 MB/h), 7 samples over 3600 s" in report
     assert "p50 50.000 s  p95 95.000 s  p99 99.000 s" in report
     assert "workers 1.50 cores" in report

@@ -93,8 +93,10 @@ def test_a_bulk_submit_sends_one_message_per_batch(tmp_path):
         runtime.client.submit_many(
             "c", "i", [{"student_id": f"s{n}", "answer": essay(30, n)} for n in range(10)]
         )
+        runtime.outbox.close()  # the relay sends from its thread: let it finish
         assert runtime.task_queue.queue_lengths()["grading"] == 3
         runtime.client.submit("c", "i", "s10", essay(30))
+        runtime.outbox.close()
         assert runtime.task_queue.queue_lengths()["grading"] == 4
     finally:
         runtime.close()

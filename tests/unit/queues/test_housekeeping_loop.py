@@ -38,6 +38,7 @@ def test_the_maintenance_thread_runs_housekeeping_and_keeps_going(tmp_path):
         ),
         worker=recorder,
         housekeeping=recorder,
+        task_queue=SimpleNamespace(relay=None),
     )
     maintenance = Maintenance(services, "w1", ["grading"])
     maintenance.start()
@@ -51,3 +52,32 @@ def test_the_maintenance_thread_runs_housekeeping_and_keeps_going(tmp_path):
     assert recorder.calls.count("housekeeping") == 1
     assert recorder.calls.count("heartbeat") >= 1
     assert recorder.calls[-1] == "forget"
+
+
+def test_the_maintenance_thread_sends_the_outbox_on_every_heartbeat(tmp_path):
+    """Outbox rows whose writer died, or that the broker refused, need a relay even when
+    no API process runs: every worker's main process is one."""
+    recorder = Recorder()
+    passes = []
+    relayed = threading.Event()
+
+    class Relay:
+        def relay_due(self):
+            passes.append(1)
+            if len(passes) >= 3:
+                relayed.set()
+            return 0
+
+    services = SimpleNamespace(
+        settings=Settings(
+            data_dir=tmp_path, worker_heartbeat_seconds=0.01, sweep_interval_seconds=0.01
+        ),
+        worker=recorder,
+        housekeeping=SimpleNamespace(run=lambda: None),
+        task_queue=SimpleNamespace(relay=Relay()),
+    )
+    maintenance = Maintenance(services, "w1", ["grading"])
+    maintenance.start()
+    assert relayed.wait(5)
+    maintenance.stop()
+    assert recorder.calls.count("heartbeat") >= 3
