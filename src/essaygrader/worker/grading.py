@@ -20,6 +20,7 @@ from billiard.exceptions import SoftTimeLimitExceeded
 
 from essaygrader.algorithms.base import CriterionClassifier, FeatureCache
 from essaygrader.algorithms.flags import advisory_flags, text_signature
+from essaygrader.algorithms.flags.text import SignatureIndex
 from essaygrader.errors import EssayGraderError, InternalError
 from essaygrader.worker.api import AIWorkerAPI
 from essaygrader.worker.params import (
@@ -27,7 +28,6 @@ from essaygrader.worker.params import (
     CriterionScore,
     EssayToGrade,
     GradingResult,
-    ItemSignatures,
 )
 
 log = logging.getLogger(__name__)
@@ -84,22 +84,24 @@ def grade_essays(
 
 
 def essay_flags(
-    essay: EssayToGrade, spec: ClassifierSetSpec, item: ItemSignatures | None
+    essay: EssayToGrade, spec: ClassifierSetSpec, item: SignatureIndex | None
 ) -> tuple[dict[str, str], ...]:
     """The advisory flags of one essay, whatever algorithm scored it.
 
     ``duplicate`` compares the essay with the item's earlier submissions by other
-    students (an earlier one is the original; a student's own resubmission is no copy).
+    students (an earlier one is the original; a student's own resubmission is no copy),
+    among those that share a band of its signature.
     """
     signature = essay.signature if essay.signature is not None else text_signature(essay.text)
-    uuids: tuple[str, ...] = ()
-    if item is None or not item.uuids:
-        others = np.zeros((0, signature.size), dtype=np.uint32)
-    else:
-        students = np.array(item.student_ids, dtype=object)
-        keep = (item.ids < essay.submission_id) & (students != essay.student_id)
-        others = item.signatures[keep]
-        uuids = tuple(u for u, k in zip(item.uuids, keep, strict=True) if k)
+    rows: list[int] = []
+    if item is not None:
+        rows = [
+            row
+            for row in item.candidates(signature)
+            if item.ids[row] < essay.submission_id and item.student_ids[row] != essay.student_id
+        ]
+    others = item.signatures(rows) if item is not None else np.zeros((0, signature.size), dtype=np.uint32)
+    uuids = tuple(item.uuids[row] for row in rows) if item is not None else ()
     flags = advisory_flags(essay.text, spec.profile, signature, others, uuids)
     return tuple(flag.to_json() for flag in flags)
 

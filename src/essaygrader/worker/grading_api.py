@@ -10,19 +10,21 @@ its error, and one completed meanwhile (by a duplicate task) keeps its first ass
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import Select, and_, insert, or_, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, lazyload
 
 from essaygrader.algorithms.base import CriterionClassifier
 from essaygrader.algorithms.flags import text_signature
 from essaygrader.algorithms.flags.text import (
     SIGNATURE_SIZE,
+    SignatureIndex,
     signature_bytes,
     signature_from_bytes,
 )
@@ -63,7 +65,6 @@ from essaygrader.worker.params import (
     EssayToGrade,
     GradingBatch,
     GradingResult,
-    ItemSignatures,
     StoredClassifier,
 )
 
@@ -74,6 +75,11 @@ log = logging.getLogger(__name__)
 
 class GradingWorkerAPI(WorkerMaintenanceAPI):
     """What grading tasks call."""
+
+    @cached_property
+    def _signature_indexes(self) -> OrderedDict[tuple[str, str], _IndexedItem]:
+        """This process's submission signature indexes, by item (:func:`_item_signatures`)."""
+        return OrderedDict()
 
     def begin_grading(
         self, workflow_uuids: Sequence[str], *, worker_name: str | None = None
@@ -128,7 +134,7 @@ class GradingWorkerAPI(WorkerMaintenanceAPI):
                 started.append(workflow)
             essays = [_essay(session, w, submissions[w.uuid]) for w in started]
             sets = known_sets(session, {e.classifier_set_uuid for e in essays})
-            signatures = _item_signatures(session, essays)
+            signatures = _item_signatures(session, essays, self._signature_indexes)
         return GradingBatch(
             essays, {u: known.spec for u, known in sets.items()}, skipped, signatures
         )
@@ -308,16 +314,45 @@ def _essay(session: Session, workflow: GradingWorkflowRecord, row: _Submission) 
     )
 
 
+# Items whose signature indexes a process keeps; the least recently graded is dropped.
+SIGNATURE_INDEXES_KEPT = 64
+
+
+class _IndexedItem(NamedTuple):
+    signatures: SignatureIndex
+    last_id: int  # the newest submission read into the index
+    rows_read: int  # rows read with a signature, indexed or not
+
+
 def _item_signatures(
-    session: Session, essays: Sequence[EssayToGrade]
-) -> dict[tuple[str, str], ItemSignatures]:
-    """The signatures of every submission of the essays' items that arrived before the
-    newest essay of the batch: what the ``duplicate`` flag compares them with."""
-    newest: dict[tuple[str, str], int] = {}
-    for essay in essays:
-        newest[essay.item] = max(newest.get(essay.item, 0), essay.submission_id)
+    session: Session,
+    essays: Sequence[EssayToGrade],
+    kept: OrderedDict[tuple[str, str], _IndexedItem],
+) -> dict[tuple[str, str], SignatureIndex]:
+    """The signatures of every submission of the essays' items: what the ``duplicate``
+    flag compares them with.
+
+    ``kept`` holds this process's indexes from earlier batches: only submissions newer
+    than those read before are read now. An index is rebuilt when the item's older
+    signatures are not all still there (a student's data erased, texts purged).
+    """
     found = {}
-    for (course_id, item_id), last in newest.items():
+    for course_id, item_id in dict.fromkeys(essay.item for essay in essays):
+        key = (course_id, item_id)
+        of_item = (
+            SubmissionRecord.course_id == course_id,
+            SubmissionRecord.item_id == item_id,
+            SubmissionRecord.signature.is_not(None),
+        )
+        known = kept.pop(key, None)
+        if known is not None:
+            still_there = session.scalar(
+                select(func.count()).where(*of_item, SubmissionRecord.id <= known.last_id)
+            )
+            if still_there != known.rows_read:
+                known = None
+        if known is None:
+            known = _IndexedItem(SignatureIndex(), 0, 0)
         rows = session.execute(
             select(
                 SubmissionRecord.id,
@@ -325,23 +360,19 @@ def _item_signatures(
                 SubmissionRecord.student_id,
                 SubmissionRecord.signature,
             )
-            .where(
-                SubmissionRecord.course_id == course_id,
-                SubmissionRecord.item_id == item_id,
-                SubmissionRecord.id < last,
-                SubmissionRecord.signature.is_not(None),
-            )
+            .where(*of_item, SubmissionRecord.id > known.last_id)
             .order_by(SubmissionRecord.id)
         ).all()
-        usable = [r for r in rows if len(r.signature) == SIGNATURE_BYTES]
-        found[(course_id, item_id)] = ItemSignatures(
-            uuids=tuple(r.uuid for r in usable),
-            ids=np.array([r.id for r in usable], dtype=np.int64),
-            student_ids=tuple(r.student_id for r in usable),
-            signatures=np.frombuffer(b"".join(r.signature for r in usable), dtype="<u4")
-            .astype(np.uint32)
-            .reshape(len(usable), SIGNATURE_SIZE),
-        )
+        for row in rows:
+            if len(row.signature) == SIGNATURE_BYTES:
+                signature = np.frombuffer(row.signature, dtype="<u4").astype(np.uint32)
+                known.signatures.add(row.id, row.uuid, row.student_id, signature)
+        if rows:
+            known = _IndexedItem(known.signatures, rows[-1].id, known.rows_read + len(rows))
+        kept[key] = known
+        while len(kept) > SIGNATURE_INDEXES_KEPT:
+            kept.popitem(last=False)
+        found[key] = known.signatures
     return found
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from essaygrader.algorithms.flags import ItemProfile
+from essaygrader.algorithms.flags.text import SignatureIndex
 
 
 @dataclass(frozen=True)
@@ -81,23 +82,6 @@ class EssayToGrade:
 
 
 @dataclass(frozen=True)
-class ItemSignatures:
-    """The signatures of an item's submissions, for finding near copies.
-
-    Attributes:
-        uuids: The submissions, in arrival order.
-        ids: Their integer keys, in the same order.
-        student_ids: Their students.
-        signatures: One MinHash signature per row.
-    """
-
-    uuids: tuple[str, ...]
-    ids: NDArray[np.int64]
-    student_ids: tuple[str, ...]
-    signatures: NDArray[np.uint32]
-
-
-@dataclass(frozen=True)
 class GradingBatch:
     """What a grading task has to do: the essays begun, and the sets that score them.
 
@@ -107,13 +91,14 @@ class GradingBatch:
         skipped: Workflows with nothing to do now, each with the reason (complete,
             failed, gave up, waiting for classifiers, unknown).
         signatures: The submission signatures of each item the essays belong to, by
-            ``(course_id, item_id)``, up to the newest essay of the batch.
+            ``(course_id, item_id)``: every one the database held when the batch began
+            (essays compare only with those that arrived before them).
     """
 
     essays: list[EssayToGrade]
     classifier_sets: dict[str, ClassifierSetSpec]
     skipped: dict[str, str] = field(default_factory=dict)
-    signatures: dict[tuple[str, str], ItemSignatures] = field(default_factory=dict)
+    signatures: dict[tuple[str, str], SignatureIndex] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

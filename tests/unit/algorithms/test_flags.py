@@ -154,3 +154,24 @@ def test_signatures_survive_storage_and_estimate_similarity() -> None:
     assert signature_similarity(sa, np.stack([sb]))[0] < 0.2
     with pytest.raises(ValueError, match="bytes"):
         signature_from_bytes(b"short")
+
+
+def test_the_signature_index_finds_a_near_copy_among_few_candidates():
+    from essaygrader.algorithms.flags.text import SignatureIndex, minhash
+
+    rng = np.random.default_rng(3)
+    index = SignatureIndex()
+    vocabulary = [f"w{n}" for n in range(5000)]
+    texts = [set(rng.choice(vocabulary, size=300)) for _ in range(2000)]
+    for row, shingles in enumerate(texts):
+        index.add(row, f"u{row}", f"s{row}", minhash(shingles))
+    index.add(9999, "empty", "s-empty", minhash(set()))  # no phrases: never indexed
+    assert len(index) == 2000
+
+    original = sorted(texts[1234])
+    near_copy = set(original[: int(len(original) * 0.7)]) | {f"x{n}" for n in range(60)}
+    candidates = index.candidates(minhash(near_copy))
+    assert 1234 in candidates
+    assert len(candidates) < 200
+    assert index.signatures([1234]).shape == (1, 128)
+    assert index.candidates(minhash(set())) == []

@@ -73,6 +73,25 @@ def test_a_near_copy_is_flagged_naming_the_earlier_submission(runtime):
     assert [f["code"] for f in _flags(runtime, later[2]["submission_uuid"])] == ["not_text"]
 
 
+def test_a_worker_never_names_an_erased_submission_as_the_original(runtime):
+    # The worker keeps each item's signatures between batches; erasing a student's data
+    # must not leave theirs behind in it.
+    _trained(runtime)
+    originals = runtime.client.submit_many("c", "i", _originals())
+    runtime.task_queue.join()
+    runtime.client.erase_student("c", "s1")
+    copy = essay(61, seed=501).replace("garden", "Garden!", 1) + " Thank you."
+    (later,) = runtime.client.submit_many("c", "i", [{"student_id": "copier", "answer": copy}])
+    runtime.task_queue.join()
+    assert _flags(runtime, later["submission_uuid"]) == []
+    # ... while copies of what is still there are found from the same worker's index.
+    again = essay(62, seed=502).replace("garden", "Garden!", 1) + " Thank you."
+    (copied,) = runtime.client.submit_many("c", "i", [{"student_id": "other", "answer": again}])
+    runtime.task_queue.join()
+    (duplicate,) = _flags(runtime, copied["submission_uuid"])
+    assert duplicate["submission_uuid"] == originals[2]["submission_uuid"]
+
+
 def test_under_review_policy_flagged_a_flagged_assessment_is_held(runtime):
     _trained(runtime, review_policy="flagged", review_confidence_below=0.0)
     fine, mash = runtime.client.submit_many(

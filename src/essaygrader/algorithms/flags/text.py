@@ -97,3 +97,57 @@ def signature_similarity(
     if others.size == 0:
         return np.zeros(0)
     return np.asarray((others == signature[None, :]).mean(axis=1), dtype=np.float64)
+
+
+# Locality-sensitive hashing over the signature: 64 bands of 2 positions (each band's two
+# 32-bit minima read as one 64-bit key). Two essays whose
+# 5-word phrases overlap by 0.4 (the ``duplicate`` threshold) agree on a given band with
+# probability 0.16, so on at least one of the 64 with probability 1 - 0.84**64 > 0.99998;
+# two unrelated essays of one prompt (overlap near 0.02) share a band 2.5% of the time.
+class SignatureIndex:
+    """An item's submission signatures, indexed by band, so that finding an essay's near
+    copies compares it with a few candidates instead of every submission.
+
+    Rows are only ever added, in arrival order. Signatures of essays too short to have a
+    5-word phrase (all ones) are left out: they are nobody's near copy.
+    """
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.uuids: list[str] = []
+        self.student_ids: list[str] = []
+        self._signatures: list[NDArray[np.uint32]] = []
+        self._bands: list[dict[int, list[int]]] = [{} for _ in range(SIGNATURE_SIZE // 2)]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, id_: int, uuid: str, student_id: str, signature: NDArray[np.uint32]) -> None:
+        """Index one submission's signature."""
+        if bool((signature == 0xFFFFFFFF).all()):
+            return
+        row = len(self.ids)
+        self.ids.append(id_)
+        self.uuids.append(uuid)
+        self.student_ids.append(student_id)
+        self._signatures.append(signature)
+        for band, key in enumerate(_band_keys(signature)):
+            self._bands[band].setdefault(key, []).append(row)
+
+    def candidates(self, signature: NDArray[np.uint32]) -> list[int]:
+        """The rows that agree with ``signature`` on at least one band, in arrival order."""
+        rows: set[int] = set()
+        for band, key in enumerate(_band_keys(signature)):
+            rows.update(self._bands[band].get(key, ()))
+        return sorted(rows)
+
+    def signatures(self, rows: Sequence[int]) -> NDArray[np.uint32]:
+        """The signatures of ``rows``, one per row."""
+        if not rows:
+            return np.zeros((0, SIGNATURE_SIZE), dtype=np.uint32)
+        return np.stack([self._signatures[row] for row in rows])
+
+
+def _band_keys(signature: NDArray[np.uint32]) -> list[int]:
+    packed = np.ascontiguousarray(signature, dtype=np.uint32).view(np.uint64)
+    return [int(key) for key in packed.tolist()]
