@@ -100,7 +100,11 @@ def essay_flags(
             for row in item.candidates(signature)
             if item.ids[row] < essay.submission_id and item.student_ids[row] != essay.student_id
         ]
-    others = item.signatures(rows) if item is not None else np.zeros((0, signature.size), dtype=np.uint32)
+    others = (
+        item.signatures(rows)
+        if item is not None
+        else np.zeros((0, signature.size), dtype=np.uint32)
+    )
     uuids = tuple(item.uuids[row] for row in rows) if item is not None else ()
     flags = advisory_flags(essay.text, spec.profile, signature, others, uuids)
     return tuple(flag.to_json() for flag in flags)
