@@ -138,7 +138,11 @@ class Runtime:
     @cached_property
     def housekeeping(self) -> Housekeeping:
         """Forgetting old idempotency keys, purging essay texts past their retention."""
-        return Housekeeping(self.settings, self.database)
+        return Housekeeping(
+            self.settings,
+            self.database,
+            chores={"lti_staff_tokens_revoked": self.lti.revoke_expired_staff_tokens},
+        )
 
     @cached_property
     def readiness(self) -> Readiness:

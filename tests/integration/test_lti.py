@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from html import unescape
 from typing import Any
 from urllib.parse import urlencode
@@ -17,10 +18,11 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import update
 
 from essaygrader.cli.main import cli
 from essaygrader.config import Settings
-from essaygrader.db.models import LtiPassbackRecord
+from essaygrader.db.models import LtiPassbackRecord, LtiSessionRecord, utcnow
 from essaygrader.queues.inprocess import InProcessTaskQueue
 from essaygrader.runtime import Runtime
 from essaygrader.web.app import create_app
@@ -245,6 +247,17 @@ def test_deep_link_launch_submit_grade_and_passback(lms, database_url):
     assert dashboard.url.path == f"/dashboard/courses/{COURSE}/items/essay-1"
     other = staff.get(f"{lms['tool']}/dashboard/courses/another-course")
     assert other.status_code in (403, 404)
+
+    # The dashboard token lasts no longer than the launch's session: once that expires,
+    # housekeeping revokes it, and the dashboard asks to sign in again.
+    assert runtime.housekeeping.run()["lti_staff_tokens_revoked"] == 0
+    with runtime.database.transaction() as session:
+        session.execute(update(LtiSessionRecord).values(expires_at=utcnow() - timedelta(seconds=1)))
+    assert runtime.housekeeping.run()["lti_staff_tokens_revoked"] == 1
+    expired = staff.get(f"{lms['tool']}/dashboard/courses/{COURSE}")
+    assert expired.status_code == 303
+    assert "sign-in" in expired.headers["location"]
+    assert runtime.housekeeping.run()["lti_staff_tokens_revoked"] == 0
 
 
 def test_passback_failures_are_retried_kept_and_rescheduled(lms):

@@ -11,6 +11,7 @@ purged texts writes an audit record (a count, no text) in its own transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, update
@@ -39,12 +40,21 @@ class Housekeeping:
         database: Where the records live.
     """
 
-    def __init__(self, settings: Settings, database: Database) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        *,
+        chores: Mapping[str, Callable[[], int]] | None = None,
+    ) -> None:
         self.settings = settings
         self.database = database
+        self.chores = dict(chores or {})
 
     def run(self) -> dict[str, int]:
-        """Everything due now: ``{"idempotency_keys": n, "texts_purged": n}``."""
+        """Everything due now: ``{"idempotency_keys": n, "texts_purged": n}``, and what
+        each of the ``chores`` (layers above this one, such as the LTI tool's expired
+        dashboard tokens) did, by name."""
         keys = self.purge_idempotency_keys()
         texts = 0
         if self.settings.essay_retention_days:
@@ -53,7 +63,10 @@ class Housekeeping:
             log.info(
                 "housekeeping: %d idempotency keys forgotten, %d essay texts purged", keys, texts
             )
-        return {"idempotency_keys": keys, "texts_purged": texts}
+        done = {"idempotency_keys": keys, "texts_purged": texts}
+        for name, chore in self.chores.items():
+            done[name] = chore()
+        return done
 
     def purge_idempotency_keys(self, *, now: datetime | None = None) -> int:
         """Forget keys older than ``idempotency_key_hours``; returns how many."""

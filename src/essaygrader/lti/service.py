@@ -11,12 +11,13 @@ a student id and its context to a course, and open a session for the browser.
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,6 +59,8 @@ from essaygrader.lti.launch import (
 )
 from essaygrader.lti.passback import due_passbacks, mark_due, passback_json
 from essaygrader.lti.webhooks import due_deliveries
+
+log = logging.getLogger(__name__)
 
 
 def _url(value: Any, field: str) -> str:
@@ -351,6 +354,41 @@ class LtiAPI:
             assert record is not None
             record.staff_token_uuid = created["uuid"]
         return str(created["token"])
+
+    def revoke_expired_staff_tokens(self, *, now: datetime | None = None) -> int:
+        """Revoke the dashboard tokens of staff launches whose LTI sessions have all
+        expired, so that a token made for a launch lasts no longer than its session
+        (housekeeping runs this hourly). Returns how many were revoked."""
+        now = now or utcnow()
+        live = (
+            select(LtiSessionRecord.token_sha256)
+            .where(
+                LtiSessionRecord.lti_user_id == LtiUserRecord.id,
+                LtiSessionRecord.expires_at > now,
+            )
+            .exists()
+        )
+        with self.database.transaction() as session:
+            due = session.execute(
+                select(LtiUserRecord.id, LtiUserRecord.staff_token_uuid).where(
+                    LtiUserRecord.staff_token_uuid.is_not(None), ~live
+                )
+            ).all()
+        for user_id, token_uuid in due:
+            with contextlib.suppress(NotFoundError, ConflictError):
+                self.tokens.revoke_token(str(token_uuid))
+            with self.database.transaction() as session:
+                session.execute(
+                    update(LtiUserRecord)
+                    .where(
+                        LtiUserRecord.id == user_id,
+                        LtiUserRecord.staff_token_uuid == token_uuid,
+                    )
+                    .values(staff_token_uuid=None)
+                )
+        if due:
+            log.info("revoked %d dashboard token(s) of expired LTI staff sessions", len(due))
+        return len(due)
 
     # The student page
 
