@@ -43,7 +43,7 @@ def test_a_small_burst_on_the_embedded_engine():
         "workers    1 process(es) x 1 pool process(es)",
         "algorithm  fake",
         "load       30 essays as one burst",
-        "(30 graded, 0 failed)",
+        "(30 graded, 0 failed, 0 submissions refused)",
     ):
         assert line in report
     assert "p99" in report
