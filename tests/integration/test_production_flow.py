@@ -68,6 +68,8 @@ def test_train_grade_200_and_reschedule(client_runtime, start_worker, worker_env
     # Tasks lost by the broker while no worker runs come back with ``reschedule``.
     worker.stop()
     lost = submit(api, 200, 20)
+    # The outbox's relay sends them in the background: purge once they are on the broker.
+    wait_until(lambda: client_runtime.outbox.pending() == 0, timeout=30, what="the relay")
     client_runtime.task_queue.app.control.purge()
     assert client_runtime.client.status()["queues"]["grading"] == 0
     worker = start_worker(concurrency=CONCURRENCY)

@@ -131,13 +131,21 @@ def test_retention_purges_old_graded_texts_and_keeps_scores(api, runtime, task_q
 
 def test_housekeeping_purges_only_with_a_retention_period(api, runtime, graded):
     age(runtime, 40)
-    assert runtime.housekeeping.run() == {"idempotency_keys": 0, "texts_purged": 0}
+    assert runtime.housekeeping.run() == {
+        "idempotency_keys": 0,
+        "texts_purged": 0,
+        "lti_staff_tokens_revoked": 0,
+    }
     with pytest.raises(RequestError) as raised:
         runtime.housekeeping.purge_texts()
     assert raised.value.code == "retention_invalid"
     runtime.settings = runtime.settings.with_overrides(essay_retention_days=30)
     del runtime.__dict__["housekeeping"]
-    assert runtime.housekeeping.run() == {"idempotency_keys": 0, "texts_purged": 4}
+    assert runtime.housekeeping.run() == {
+        "idempotency_keys": 0,
+        "texts_purged": 4,
+        "lti_staff_tokens_revoked": 0,
+    }
 
 
 def test_token_changes_are_audited(api, runtime):
