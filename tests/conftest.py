@@ -38,21 +38,42 @@ SERVICES = {
 
 
 # Tests that share a service's state (the Redis database they flush, the RabbitMQ queues
-# they purge, real worker processes on one broker) run one after another in one process,
-# beside the rest of the suite in the others (pytest-xdist's ``--dist loadgroup``).
+# they purge, real worker processes on one broker) run one after another in one
+# process, beside the rest of the suite spread over the others (pytest-xdist, ``-n``).
+# They live under these paths; collection refuses such a test anywhere else.
 SHARED_SERVICE_MARKERS = ("integration", "redis", "rabbitmq")
+SHARED_SERVICE_PATHS = (
+    "tests/integration/",
+    "tests/faults/",
+    "tests/unit/queues/test_celery_app.py",
+)
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Keep the tests under :data:`SHARED_SERVICE_PATHS` together in one process."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ServicesTogether(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return "services" if nodeid.startswith(SHARED_SERVICE_PATHS) else nodeid
+
+    return ServicesTogether(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the PostgreSQL half of every database test, so the fast tier can leave it out,
-    and keep the tests that share a service's state in one group."""
+    """Mark the PostgreSQL half of every database test, so the fast tier can leave it out;
+    refuse a test that uses a shared service outside the paths kept together."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "postgresql" in str(callspec.params.get("database_url", "")):
             item.add_marker(pytest.mark.postgres)
-        if any(item.get_closest_marker(name) for name in SHARED_SERVICE_MARKERS):
-            item.add_marker(pytest.mark.xdist_group("services"))
+        shared = [name for name in SHARED_SERVICE_MARKERS if item.get_closest_marker(name)]
+        if shared and not item.nodeid.startswith(SHARED_SERVICE_PATHS):
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked {shared[0]}: move it under one of "
+                f"{', '.join(SHARED_SERVICE_PATHS)} (tests/conftest.py), which run in one process"
+            )
 
 
 @pytest.hookimpl(trylast=True)
