@@ -15,7 +15,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
-import numpy as np
 from billiard.exceptions import SoftTimeLimitExceeded
 
 from essaygrader.algorithms.base import CriterionClassifier, FeatureCache
@@ -93,19 +92,14 @@ def essay_flags(
     among those that share a band of its signature.
     """
     signature = essay.signature if essay.signature is not None else text_signature(essay.text)
-    rows: list[int] = []
-    if item is not None:
-        rows = [
-            row
-            for row in item.candidates(signature)
-            if item.ids[row] < essay.submission_id and item.student_ids[row] != essay.student_id
-        ]
-    others = (
-        item.signatures(rows)
-        if item is not None
-        else np.zeros((0, signature.size), dtype=np.uint32)
-    )
-    uuids = tuple(item.uuids[row] for row in rows) if item is not None else ()
+    item = item if item is not None else SignatureIndex()
+    rows = [
+        row
+        for row in item.candidates(signature)
+        if item.ids[row] < essay.submission_id and item.student_ids[row] != essay.student_id
+    ]
+    others = item.signatures(rows)
+    uuids = tuple(item.uuids[row] for row in rows)
     flags = advisory_flags(essay.text, spec.profile, signature, others, uuids)
     return tuple(flag.to_json() for flag in flags)
 

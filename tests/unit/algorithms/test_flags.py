@@ -174,4 +174,8 @@ def test_the_signature_index_finds_a_near_copy_among_few_candidates():
     assert 1234 in candidates
     assert len(candidates) < 200
     assert index.signatures([1234]).shape == (1, 128)
+    # Rows sorted into the index and rows still in its unsorted tail read alike.
+    assert (
+        index.signatures([0, 1999]) == np.stack([minhash(texts[0]), minhash(texts[1999])])
+    ).all()
     assert index.candidates(minhash(set())) == []

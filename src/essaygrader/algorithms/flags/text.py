@@ -183,9 +183,14 @@ class SignatureIndex:
         """The signatures of ``rows``, one per row."""
         if not rows:
             return np.zeros((0, SIGNATURE_SIZE), dtype=np.uint32)
-        self._merge_tail()
-        picked: NDArray[np.uint32] = self._signatures[np.asarray(rows, dtype=np.intp)]
-        return picked
+        # Rows past the sorted ones are in the tail: read them there, never sort to read.
+        sorted_rows = len(self._signatures)
+        return np.stack(
+            [
+                self._signatures[row] if row < sorted_rows else self._tail[row - sorted_rows]
+                for row in rows
+            ]
+        )
 
 
 _BANDS = SIGNATURE_SIZE // 2
