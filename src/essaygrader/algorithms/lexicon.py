@@ -64,6 +64,11 @@ def _word_frequencies() -> dict[str, int]:
     return dict(SpellChecker(language="en").word_frequency.dictionary)
 
 
+def word_frequencies() -> dict[str, int]:
+    """The frequency list: how often English at large uses each lower-case word."""
+    return _word_frequencies()
+
+
 @cache
 def corpus_total() -> int:
     """The number of words the frequency list counts."""

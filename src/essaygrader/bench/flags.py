@@ -1,18 +1,19 @@
 """``essaygrader bench flags``: false and true flag rates on real and generated essays.
 
-For each ASAP prompt the item is the prompt's training essays (train and dev ids of fold
-0) with a short prompt written for this benchmark (ASAP's own prompt texts and reading
-passages are not in the data set, so ``copied_prompt`` is measured against these). The
-fold's test essays are the real submissions: every flag they get is a false flag. The bad
-cases are generated at run time from those essays, one kind per flag, and count as caught
-when they get their flag. Nothing is written to disk.
+For each ASAP prompt the item is the prompt's training essays (train and dev ids of a
+fold, fold 0 unless told) with a short prompt written for this benchmark (ASAP's own
+prompt texts and reading passages are not in the data set, so ``copied_prompt`` is
+measured against these). The fold's test essays are the real submissions: every flag they
+get is a false flag. The bad cases are generated at run time from those essays, one kind
+per flag, and count as caught when they get their flag. Nothing is written to disk. The
+thresholds were chosen on folds 1-4; fold 0 reports.
 """
 
 from __future__ import annotations
 
 import random
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,7 @@ class PromptRates:
     falsely: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FLAG_CODES, 0))
     cases: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FLAG_CODES, 0))
     caught: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FLAG_CODES, 0))
+    folds: list[int] = field(default_factory=lambda: [0])
 
 
 def keyboard_mash(rng: random.Random) -> str:
@@ -191,20 +193,34 @@ def _duplicate_case(essay: AsapEssay, rng: random.Random) -> tuple[str, str | No
 
 
 def run_flags(
-    data_dir: Path, prompts: list[int], seed: int, progress: Callable[[str], None]
+    data_dir: Path,
+    prompts: list[int],
+    seed: int,
+    progress: Callable[[str], None],
+    *,
+    folds: Sequence[int] = (0,),
 ) -> list[PromptRates]:
-    """Measure every prompt; see the module's docstring.
+    """Measure every prompt, its counts summed over the folds; see the module's docstring.
 
     Raises:
         BenchmarkDataError: The data is missing or malformed.
     """
     essays = load_asap(data_dir)
-    fold = read_folds(data_dir)[0]
+    split = read_folds(data_dir)
     results = []
     for prompt in prompts:
-        progress(f"prompt {prompt}")
-        rng = random.Random(seed * 1000 + prompt)
-        results.append(measure_prompt(essays, prompt, fold.train | fold.dev, rng))
+        total = PromptRates(prompt)
+        for k in folds:
+            progress(f"prompt {prompt} fold {k}")
+            rng = random.Random(seed * 1000 + prompt + 100 * k)
+            rates = measure_prompt(essays, prompt, split[k].train | split[k].dev, rng)
+            total.real += rates.real
+            for code in FLAG_CODES:
+                total.falsely[code] += rates.falsely[code]
+                total.cases[code] += rates.cases[code]
+                total.caught[code] += rates.caught[code]
+        total.folds = list(folds)
+        results.append(total)
     return results
 
 
@@ -213,7 +229,8 @@ def format_flags(results: list[PromptRates]) -> str:
     generated cases, per prompt and overall."""
     header = "flag           " + "".join(f"  P{r.prompt:<8}" for r in results) + "  all"
     lines = [
-        "Advisory flags on ASAP (fold 0: item = train+dev essays, real = test essays)",
+        f"Advisory flags on ASAP (fold {','.join(str(k) for k in results[0].folds)}: "
+        "item = train+dev essays, real = test essays)",
         "false flags on real essays (% of real essays)",
         header,
     ]
@@ -228,6 +245,7 @@ def format_flags(results: list[PromptRates]) -> str:
         total = 100 * caught / max(sum(r.cases[code] for r in results), 1)
         lines.append(f"{code:<15}" + "".join(f"  {c:>6.1f}%  " for c in cells) + f"  {total:.1f}%")
     lines.append(
-        f"real essays: {sum(r.real for r in results)}; cases per flag and prompt: {CASES_PER_FLAG}"
+        f"real essays: {sum(r.real for r in results)}; cases per flag and prompt: "
+        f"{CASES_PER_FLAG * len(results[0].folds)}"
     )
     return "\n".join(lines)

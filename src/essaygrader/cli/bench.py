@@ -358,10 +358,16 @@ def training(data_dir: Path, algorithm: str, essays: int, criteria: int, prompts
 @_asap_data
 @click.option("--prompts", default="1-8", show_default=True, help="ASAP prompts, e.g. 1-8 or 1,3.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generated cases.")
-def flags(data_dir: Path, prompts: str, seed: int) -> None:
+@click.option(
+    "--folds",
+    default="0",
+    show_default=True,
+    help="Folds of the 5-fold split, counted together (thresholds were chosen on 1-4).",
+)
+def flags(data_dir: Path, prompts: str, seed: int, folds: str) -> None:
     """Advisory flags: real essays falsely flagged and generated bad cases caught, per flag.
 
-    Each prompt's item is its fold-0 train and dev essays with a prompt written for the
+    Each prompt's item is a fold's train and dev essays with a prompt written for the
     benchmark; its test essays are the real submissions; keyboard mash, repeated phrases,
     symbols, edited copies, the prompt pasted back, essays of other prompts and cut-down
     essays are generated at run time.
@@ -373,6 +379,7 @@ def flags(data_dir: Path, prompts: str, seed: int) -> None:
         _numbers(prompts, low=1, high=8, name="--prompts"),
         seed,
         lambda line: click.echo(line, err=True),
+        folds=_numbers(folds, low=0, high=4, name="--folds"),
     )
     click.echo(format_flags(results))
 

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from essaygrader.algorithms.flags import ItemProfile, advisory_flags, build_profile, text_signature
+from essaygrader.algorithms.flags.profile import key_evidence, topic_stems
 from essaygrader.algorithms.flags.text import (
     signature_bytes,
     signature_from_bytes,
     signature_similarity,
+    words_of,
 )
 
 TOPIC = str.split(
@@ -113,7 +115,7 @@ def test_off_topic(item: tuple[ItemProfile, list[str], random.Random]) -> None:
     assert all("off_topic" in _codes(_essay(OTHER, rng, 160), profile) for _ in range(10))
 
 
-def test_a_small_item_flags_off_topic_only_when_both_views_agree() -> None:
+def test_a_small_item_flags_few_of_its_own_short_essays() -> None:
     rng = random.Random(11)
     graded = [_essay(TOPIC, rng, rng.randrange(20, 30)) for _ in range(60)]
     profile = build_profile(graded, PROMPT)
@@ -121,6 +123,41 @@ def test_a_small_item_flags_off_topic_only_when_both_views_agree() -> None:
     on_topic = [_essay(TOPIC, rng, rng.randrange(20, 30)) for _ in range(300)]
     assert sum("off_topic" in _codes(text, profile) for text in on_topic) <= 3
     assert all("off_topic" in _codes(_essay(OTHER, rng, 25), profile) for _ in range(20))
+
+
+def test_the_key_stems_weigh_for_essays_that_use_them_and_against_those_that_do_not() -> None:
+    key = [("laugh", 0.95), ("funny", 0.5)]
+    on = topic_stems(words_of("We laughed so hard at the funny story that my sides hurt"))
+    off = topic_stems(words_of("Computers help students find information for their homework"))
+    assert key_evidence(on, key) > 3.0
+    assert key_evidence(off, key) < -2.0
+
+
+def test_another_form_of_the_items_words_is_on_topic() -> None:
+    assert topic_stems(["laughter", "laughed", "laughing"]) == ["laugh"] * 3
+    rng = random.Random(5)
+    graded = [_essay(TOPIC, rng) for _ in range(120)]
+    profile = build_profile(graded, PROMPT)
+    # The item's words with an -s or -ing added: the same stems, so no off_topic.
+    inflected = [w.rstrip(".") + "ing" if len(w) >= 5 else w for w in _essay(TOPIC, rng).split()]
+    assert "off_topic" not in _codes(" ".join(inflected), profile)
+
+
+def test_a_profile_of_the_first_version_loads_without_the_off_topic_check(
+    item: tuple[ItemProfile, list[str], random.Random],
+) -> None:
+    profile, _, rng = item
+    old = {
+        key: value
+        for key, value in profile.to_json().items()
+        if key not in ("key_terms", "key_shares", "topic_scale", "evidence_scale")
+    }
+    old.update(version=1, topic_terms=["garden"], topic_weights=[1.0], key_terms_below=0.1)
+    loaded = ItemProfile.from_json(old)
+    assert not loaded.judges_topic
+    assert loaded.too_short_below == profile.too_short_below
+    assert "off_topic" not in _codes(_essay(OTHER, rng, 160), loaded)
+    assert "off_topic" in _codes(_essay(OTHER, rng, 160), profile)
 
 
 def test_profile_round_trips_through_json_without_essay_text(

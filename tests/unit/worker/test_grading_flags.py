@@ -45,7 +45,7 @@ def test_training_keeps_the_item_profile_with_the_classifier_set(runtime):
         profile = ItemProfile.from_json(record.profile)
     assert profile.essays == 30
     assert profile.too_short_below >= 1
-    assert "garden" in profile.topic_terms
+    assert "garde" in profile.topic_terms  # topic is kept by stem: "garden", "gardens"
 
 
 def test_a_near_copy_is_flagged_naming_the_earlier_submission(runtime):
@@ -145,10 +145,13 @@ def test_a_profile_out_of_bounds_is_refused():
         essays=3,
         words_median=100.0,
         too_short_below=10,
-        topic_terms=("garden",),
+        topic_terms=("garde",),
         topic_weights=(1.0,),
+        key_terms=("garde",),
+        key_shares=(0.9,),
+        topic_scale=1.0,
+        evidence_scale=2.0,
         off_topic_below=0.1,
-        key_terms_below=0.1,
         prompt_shingles=(1, 2),
     )
     assert ItemProfile.from_json(profile.to_json()) == profile
@@ -158,7 +161,9 @@ def test_a_profile_out_of_bounds_is_refused():
         ({"prompt_shingles": [-1]}, "63-bit"),
         ({"topic_terms": [""]}, "words of 1 to"),
         ({"essays": 0}, "negative"),
-        ({"version": 2}, "not an item profile"),
+        ({"key_shares": [1.5]}, "shares from 0 to 1"),
+        ({"key_terms": ["garde"] * 31, "key_shares": [0.5] * 31}, "key terms"),
+        ({"version": 3}, "not an item profile"),
     ):
         with pytest.raises(ValueError, match=message):
             ItemProfile.from_json({**profile.to_json(), **change})

@@ -17,13 +17,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from essaygrader.algorithms.flags.profile import (
-    KEY_TERMS,
+    OFF_TOPIC_MIN_WORDS,
     PROMPT_SHINGLE_WORDS,
-    SMALL_ITEM_ESSAYS,
     ItemProfile,
-    content_words,
     hash_shingle,
-    key_term_coverage,
+    topic_score,
+    topic_stems,
 )
 from essaygrader.algorithms.flags.text import (
     shingles,
@@ -49,8 +48,9 @@ DUPLICATE_MIN_SIMILARITY = 0.4
 DUPLICATE_MIN_WORDS = 20
 # copied_prompt: share of the essay's word 3-grams that are the prompt's.
 COPIED_PROMPT_MIN_SHARE = 0.5
-# off_topic needs enough content words to judge; shorter essays are too_short's business.
-OFF_TOPIC_MIN_WORDS = 20
+# off_topic needs enough words to judge (OFF_TOPIC_MIN_WORDS); shorter essays are
+# too_short's business. The message names up to this many key stems the essay lacks.
+OFF_TOPIC_NAMED_TERMS = 3
 
 _LETTER = re.compile(r"[A-Za-z]")
 _PLACEHOLDER = re.compile(r"@[A-Za-z]+\d*")
@@ -114,33 +114,21 @@ def copied_prompt(words: Sequence[str], profile: ItemProfile) -> Flag | None:
     return Flag(COPIED_PROMPT, f"{share:.0%} of the essay is the prompt's own text")
 
 
-def topicality(words: Sequence[str], profile: ItemProfile) -> float:
-    """The mean item weight of the essay's content words (0 for words the item lacks)."""
-    content = content_words(words)
-    if not content:
-        return 0.0
-    weights = dict(zip(profile.topic_terms, profile.topic_weights, strict=True))
-    return sum(weights.get(w, 0.0) for w in content) / len(content)
-
-
 def off_topic(words: Sequence[str], profile: ItemProfile) -> Flag | None:
     """Unlike the item's prompt and graded essays."""
-    if len(words) < OFF_TOPIC_MIN_WORDS:
+    if len(words) < OFF_TOPIC_MIN_WORDS or not profile.judges_topic:
         return None
-    similarity = topicality(words, profile)
-    key = dict(zip(profile.topic_terms[:KEY_TERMS], profile.topic_weights[:KEY_TERMS], strict=True))
-    coverage = key_term_coverage(content_words(words), key)
-    unlike = similarity < profile.off_topic_below
-    uncovered = coverage < profile.key_terms_below
-    # An item of few essays gives rough thresholds: then both views must agree.
-    small = profile.essays < SMALL_ITEM_ESSAYS
-    if not ((unlike and uncovered) if small else (unlike or uncovered)):
+    stems = topic_stems(words)
+    score = topic_score(stems, profile)
+    if score >= profile.off_topic_below:
         return None
+    used = set(stems)
+    missing = [t for t in profile.key_terms if t not in used][:OFF_TOPIC_NAMED_TERMS]
+    lacks = f"; lacks the item's key words {', '.join(t + '…' for t in missing)}" if missing else ""
     return Flag(
         OFF_TOPIC,
-        f"unlike the item's graded essays: topicality {similarity:.2f} (flagged below "
-        f"{profile.off_topic_below:.2f}), key terms used {coverage:.0%} (flagged below "
-        f"{profile.key_terms_below:.0%})",
+        f"unlike the item's graded essays: topic score {score:.2f} (flagged below "
+        f"{profile.off_topic_below:.2f}){lacks}",
     )
 
 

@@ -1,10 +1,15 @@
 """The item profile: what the flags know about an item, learned at training.
 
 Built from the graded examples and the item's prompt, kept with the classifier set as
-JSON. It holds numbers and single words only, never an essay's text: the word-count
-distribution, a topic centroid (the item's characteristic words with their weights) and
-hashes of the prompt's word 3-grams. The flag thresholds are fixed here, at training,
-from the item's own essays, so that grading compares one essay against fixed numbers.
+JSON. It holds numbers and word stems only, never an essay's text: the word-count
+distribution, the item's characteristic stems with their weights, its key stems with the
+share of its essays that use each, and hashes of the prompt's word 3-grams. The flag
+thresholds are fixed here, at training, from the item's own essays, so that grading
+compares one essay against fixed numbers.
+
+Topic is judged on stems, a word's first :data:`STEM_CHARS` letters ("laughter",
+"laughed" and "laughing" are all ``laugh``), so that an essay is not judged off topic for
+using another form of the item's words.
 """
 
 from __future__ import annotations
@@ -14,22 +19,28 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
 
 from essaygrader.algorithms.flags.text import shingles, words_of
-from essaygrader.algorithms.lexicon import FUNCTION_WORDS, corpus_count, corpus_total
+from essaygrader.algorithms.lexicon import FUNCTION_WORDS, corpus_total, word_frequencies
 
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
+# Version 1 profiles (word-based topic terms) still load; their off-topic check is off until
+# the item is trained again.
+_OLD_VERSIONS = (1,)
 PROMPT_SHINGLE_WORDS = 3
 TOPIC_TERMS = 3000
+STEM_CHARS = 5
 # Bounds a stored profile must keep to be loaded (a damaged or forged one is refused).
 MAX_PROMPT_SHINGLES = 100_000
 MAX_TERM_CHARS = 100
-# Topicality weighs each word by how much more often the item's essays use it than English
-# at large (log of the ratio of the two frequencies; pyspellchecker's list is the
-# background). Words the list lacks count as seen this often in it, per billion words.
+# Topicality weighs each stem by how much more often the item's essays use it than English
+# at large (log of the ratio of the two frequencies; pyspellchecker's list, its words
+# summed by stem, is the background). Stems the list lacks count as seen this often in it,
+# per billion words.
 _BACKGROUND_UNKNOWN_PER_BILLION = 50.0
 _MAX_SPECIFICITY = 6.0
 _MIN_TERM_ESSAYS = 3
@@ -38,15 +49,22 @@ _MIN_TERM_ESSAYS = 3
 TOO_SHORT_QUANTILE = 0.01
 TOO_SHORT_FACTOR = 0.5
 TOO_SHORT_MAX_WORDS = 40
-OFF_TOPIC_QUANTILE = 0.01
-OFF_TOPIC_FACTOR = 1.0
-KEY_TERMS = 10
-KEY_TERMS_QUANTILE = 0.005
-KEY_TERMS_FACTOR = 0.9
-# Below this many graded essays a 1st percentile is little more than the lowest score, so
-# the off-topic thresholds are also bounded by the scores' mean less SMALL_ITEM_SPREADS
-# standard deviations (if lower, down to half the quantile): few essays mean fewer false
-# flags, not more.
+# off_topic: an essay of at least OFF_TOPIC_MIN_WORDS words whose topic score (below) is
+# under the OFF_TOPIC_QUANTILE of the graded essays' scores, each scored as if left out.
+OFF_TOPIC_MIN_WORDS = 20
+OFF_TOPIC_QUANTILE = 0.008
+# The topic score adds the evidence of the KEY_TERMS key stems (in units of its spread
+# over the graded essays) and TOPICALITY_WEIGHT times the topicality (in units of its
+# median).
+KEY_TERMS = 30
+TOPICALITY_WEIGHT = 2.0
+# Bounds of the shares in the key-stem evidence (no stem proves or disproves alone).
+_SHARE_BOUNDS = (0.01, 0.99)
+_CHANCE_BOUNDS = (1e-4, 0.99)
+# Below this many graded essays a percentile is little more than the lowest score, so the
+# off-topic threshold is also bounded by the scores' mean less SMALL_ITEM_SPREADS standard
+# deviations (if lower, down to half the quantile): few essays mean fewer false flags,
+# not more.
 SMALL_ITEM_ESSAYS = 300
 SMALL_ITEM_SPREADS = 3.0
 
@@ -59,12 +77,16 @@ class ItemProfile:
         essays: How many graded essays it was built from.
         words_median: The median word count of those essays.
         too_short_below: Fewer words than this is ``too_short``.
-        topic_terms: The item's characteristic words.
+        topic_terms: The item's characteristic stems.
         topic_weights: Their weights (:func:`term_weight`).
-        off_topic_below: A topicality (mean weight of the essay's content words) below
-            this is ``off_topic``.
-        key_terms_below: A :func:`key_term_coverage` below this is ``off_topic`` too.
+        key_terms: The :data:`KEY_TERMS` heaviest stems.
+        key_shares: The share of the item's essays (and prompt) that use each.
+        topic_scale: The median topicality of the graded essays.
+        evidence_scale: The spread (standard deviation) of their key-stem evidence.
+        off_topic_below: A :func:`topic_score` below this is ``off_topic``.
         prompt_shingles: Hashes of the prompt's word 3-grams.
+        version: :data:`PROFILE_VERSION`; a version 1 profile, loaded from a set trained
+            before stems, has no key stems and no off-topic check.
     """
 
     essays: int
@@ -72,16 +94,26 @@ class ItemProfile:
     too_short_below: int
     topic_terms: tuple[str, ...]
     topic_weights: tuple[float, ...]
+    key_terms: tuple[str, ...]
+    key_shares: tuple[float, ...]
+    topic_scale: float
+    evidence_scale: float
     off_topic_below: float
-    key_terms_below: float
     prompt_shingles: tuple[int, ...]
     version: int = PROFILE_VERSION
+
+    @property
+    def judges_topic(self) -> bool:
+        """Whether the profile can judge ``off_topic`` (a version 1 profile cannot)."""
+        return bool(self.key_terms) and self.topic_scale > 0 and self.evidence_scale > 0
 
     def to_json(self) -> dict[str, Any]:
         """The profile as plain JSON values."""
         data = asdict(self)
         data["topic_terms"] = list(self.topic_terms)
         data["topic_weights"] = list(self.topic_weights)
+        data["key_terms"] = list(self.key_terms)
+        data["key_shares"] = list(self.key_shares)
         data["prompt_shingles"] = list(self.prompt_shingles)
         return data
 
@@ -89,26 +121,48 @@ class ItemProfile:
     def from_json(cls, data: Any) -> ItemProfile:
         """A profile from :meth:`to_json`'s output, checked before it is trusted.
 
+        A version 1 profile loads without its topic terms (they were words, not stems):
+        every check but ``off_topic`` works with it.
+
         Raises:
-            ValueError: ``data`` is not a profile of this version, or breaks its bounds
-                (more than :data:`TOPIC_TERMS` terms or :data:`MAX_PROMPT_SHINGLES`
-                shingles, a number that is not finite, a negative count).
+            ValueError: ``data`` is not a profile of a known version, or breaks its
+                bounds (more than :data:`TOPIC_TERMS` terms or :data:`MAX_PROMPT_SHINGLES`
+                shingles, a number that is not finite, a negative count, a share outside
+                0 to 1).
         """
-        if not isinstance(data, dict) or data.get("version") != PROFILE_VERSION:
+        if not isinstance(data, dict) or data.get("version") not in (
+            PROFILE_VERSION,
+            *_OLD_VERSIONS,
+        ):
             raise ValueError(f"not an item profile of version {PROFILE_VERSION}")
+        old = data["version"] != PROFILE_VERSION
         try:
-            raw_terms, raw_weights = data["topic_terms"], data["topic_weights"]
             raw_shingles = data["prompt_shingles"]
-            if not all(isinstance(v, list) for v in (raw_terms, raw_weights, raw_shingles)):
-                raise ValueError("topic_terms, topic_weights and prompt_shingles must be lists")
+            if old:
+                raw_terms, raw_weights, raw_keys, raw_shares = [], [], [], []
+            else:
+                raw_terms, raw_weights = data["topic_terms"], data["topic_weights"]
+                raw_keys, raw_shares = data["key_terms"], data["key_shares"]
+            lists = (raw_terms, raw_weights, raw_keys, raw_shares, raw_shingles)
+            if not all(isinstance(v, list) for v in lists):
+                raise ValueError(
+                    "topic_terms, topic_weights, key_terms, key_shares and prompt_shingles "
+                    "must be lists"
+                )
             if len(raw_terms) > TOPIC_TERMS or len(raw_shingles) > MAX_PROMPT_SHINGLES:
                 raise ValueError(
                     f"item profile too large: {len(raw_terms)} terms (at most {TOPIC_TERMS}), "
                     f"{len(raw_shingles)} prompt shingles (at most {MAX_PROMPT_SHINGLES})"
                 )
-            if len(raw_terms) != len(raw_weights):
-                raise ValueError("topic_terms and topic_weights differ in length")
-            if not all(isinstance(t, str) and 0 < len(t) <= MAX_TERM_CHARS for t in raw_terms):
+            if len(raw_terms) != len(raw_weights) or len(raw_keys) != len(raw_shares):
+                raise ValueError(
+                    "topic_terms and topic_weights, or key_terms and key_shares, differ in length"
+                )
+            if len(raw_keys) > KEY_TERMS:
+                raise ValueError(f"item profile too large: more than {KEY_TERMS} key terms")
+            if not all(
+                isinstance(t, str) and 0 < len(t) <= MAX_TERM_CHARS for t in [*raw_terms, *raw_keys]
+            ):
                 raise ValueError(f"topic_terms must be words of 1 to {MAX_TERM_CHARS} characters")
             if not all(isinstance(h, int) and 0 <= h < 2**63 for h in raw_shingles):
                 raise ValueError("prompt_shingles must be 63-bit hashes")
@@ -118,28 +172,54 @@ class ItemProfile:
                 too_short_below=int(data["too_short_below"]),
                 topic_terms=tuple(raw_terms),
                 topic_weights=tuple(float(w) for w in raw_weights),
-                off_topic_below=float(data["off_topic_below"]),
-                key_terms_below=float(data["key_terms_below"]),
+                key_terms=tuple(raw_keys),
+                key_shares=tuple(float(v) for v in raw_shares),
+                topic_scale=0.0 if old else float(data["topic_scale"]),
+                evidence_scale=0.0 if old else float(data["evidence_scale"]),
+                off_topic_below=0.0 if old else float(data["off_topic_below"]),
                 prompt_shingles=tuple(raw_shingles),
+                version=int(data["version"]),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"item profile is incomplete: {exc}") from exc
         numbers = (
             profile.words_median,
+            profile.topic_scale,
+            profile.evidence_scale,
             profile.off_topic_below,
-            profile.key_terms_below,
             *profile.topic_weights,
+            *profile.key_shares,
         )
         if not all(math.isfinite(n) for n in numbers):
             raise ValueError("item profile holds a number that is not finite")
         if profile.essays < 1 or profile.too_short_below < 0:
             raise ValueError("item profile counts must not be negative")
+        if not all(0.0 <= v <= 1.0 for v in profile.key_shares):
+            raise ValueError("key_shares must be shares from 0 to 1")
         return profile
 
 
-def background_share(word: str) -> float:
-    """A word's share of English at large, from the word-frequency list."""
-    count = corpus_count(word)
+def stem(word: str) -> str:
+    """A word's stem for judging topic: its first :data:`STEM_CHARS` letters."""
+    return word[:STEM_CHARS]
+
+
+def topic_stems(words: Sequence[str]) -> list[str]:
+    """The stems of the words that can carry a topic (:func:`content_words`)."""
+    return [stem(w) for w in content_words(words)]
+
+
+@cache
+def _stem_counts() -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for word, count in word_frequencies().items():
+        counts[stem(word)] += count
+    return dict(counts)
+
+
+def background_share(term: str) -> float:
+    """A stem's share of English at large: the word-frequency list's words with that stem."""
+    count = _stem_counts().get(term)
     if count is None:
         return _BACKGROUND_UNKNOWN_PER_BILLION / 1e9
     return count / corpus_total()
@@ -151,10 +231,10 @@ def content_words(words: Sequence[str]) -> list[str]:
 
 
 def term_weight(item_share: float, essay_share: float, word: str) -> float:
-    """A word's weight for the item's topic.
+    """A stem's weight for the item's topic.
 
     The square of its specificity (the log of how much more the item's essays use it than
-    English does, from 0 to 6) times the share of the item's essays that use it: words
+    English does, from 0 to 6) times the share of the item's essays that use it: stems
     that are both peculiar to the item and common across its essays. Measured on ASAP
     against plain specificity and its other products, this separated essays of other
     prompts best.
@@ -165,16 +245,54 @@ def term_weight(item_share: float, essay_share: float, word: str) -> float:
     return min(_MAX_SPECIFICITY, max(0.0, ratio)) ** 2 * essay_share
 
 
-def key_term_coverage(words: Iterable[str], key: dict[str, float]) -> float:
-    """The weighted share of the item's key terms (its :data:`KEY_TERMS` heaviest) that
-    the essay uses at least once.
+def key_evidence(stems: Sequence[str], key: Iterable[tuple[str, float]]) -> float:
+    """How much more likely the essay's use of the key stems is on the item than off it.
 
-    A second view of topicality: an essay on the item's question nearly always names what
-    the question is about ("laughter", "computers"), while the mean weight alone can be
-    fooled by an essay in the same register on another question.
+    A naive Bayes log-likelihood ratio over the key stems, each used or not: on the item,
+    a stem is used with its share of the item's essays; off it, with the chance that an
+    essay of this many content words uses it in English at large. An essay on the item's
+    question nearly always names what the question is about ("laughter", "computers"),
+    which essays on other questions seldom do, while the topicality alone can be fooled
+    by an essay in the same register on another question.
     """
-    total = sum(key.values())
-    return sum(key.get(w, 0.0) for w in set(words)) / total if total else 1.0
+    used = set(stems)
+    size = len(stems)
+    evidence = 0.0
+    for term, share in key:
+        on = min(_SHARE_BOUNDS[1], max(_SHARE_BOUNDS[0], share))
+        off = 1.0 - (1.0 - background_share(term)) ** size
+        off = min(_CHANCE_BOUNDS[1], max(_CHANCE_BOUNDS[0], off))
+        if term in used:
+            evidence += math.log(on / off)
+        else:
+            evidence += math.log((1.0 - on) / (1.0 - off))
+    return evidence
+
+
+def topicality(stems: Sequence[str], weights: dict[str, float]) -> float:
+    """The mean item weight of the essay's stems (0 for stems the item lacks)."""
+    if not stems:
+        return 0.0
+    return sum(weights.get(t, 0.0) for t in stems) / len(stems)
+
+
+def topic_score(stems: Sequence[str], profile: ItemProfile) -> float:
+    """How much the essay is on the item's topic: its key-stem evidence in units of the
+    graded essays' spread, plus :data:`TOPICALITY_WEIGHT` times its topicality in units of
+    their median. Two views of one question; together they separate essays of other
+    questions better than either (README, "Advisory flags")."""
+    weights = dict(zip(profile.topic_terms, profile.topic_weights, strict=True))
+    key = zip(profile.key_terms, profile.key_shares, strict=True)
+    return _combine(
+        key_evidence(stems, key),
+        topicality(stems, weights),
+        profile.evidence_scale,
+        profile.topic_scale,
+    )
+
+
+def _combine(evidence: float, topical: float, evidence_scale: float, topic_scale: float) -> float:
+    return evidence / evidence_scale + TOPICALITY_WEIGHT * topical / topic_scale
 
 
 def hash_shingle(shingle: str) -> int:
@@ -217,10 +335,11 @@ def build_profile(texts: Sequence[str], prompt: str = "") -> ItemProfile:
     low = float(np.quantile(lengths, TOO_SHORT_QUANTILE))
     too_short_below = int(min(TOO_SHORT_MAX_WORDS, math.floor(TOO_SHORT_FACTOR * low)))
 
-    essay_counts = [Counter(content_words(w)) for w in words]
+    essay_stems = [topic_stems(w) for w in words]
+    essay_counts = [Counter(stems) for stems in essay_stems]
     counts: Counter[str] = Counter()
     essays_using: Counter[str] = Counter()
-    for own in [*essay_counts, Counter(content_words(words_of(prompt)))]:
+    for own in [*essay_counts, Counter(topic_stems(words_of(prompt)))]:
         counts.update(own)
         essays_using.update(own.keys())
     total = sum(counts.values()) or 1
@@ -232,28 +351,41 @@ def build_profile(texts: Sequence[str], prompt: str = "") -> ItemProfile:
         if essays_using[w] >= least
     }
     top = sorted((w for w in weights if weights[w] > 0), key=lambda w: -weights[w])[:TOPIC_TERMS]
+    key = top[:KEY_TERMS]
     # Each essay is scored as if the profile had been learned without it, so that the
     # threshold is not flattered by the essay's own words.
-    scores = []
-    for own in essay_counts:
-        rest = max(total - sum(own.values()), 1)
+    topical, evidence = [], []
+    for stems, own in zip(essay_stems, essay_counts, strict=True):
+        rest = max(total - own.total(), 1)
         held_out = {
             w: term_weight((counts[w] - n) / rest, (essays_using[w] - 1) / (members - 1), w)
             for w, n in own.items()
             if essays_using[w] - 1 >= least
         }
-        scores.append(sum(n * held_out.get(w, 0.0) for w, n in own.items()) / max(own.total(), 1))
-    off_topic_below = OFF_TOPIC_FACTOR * _lower_bound(scores, OFF_TOPIC_QUANTILE)
-    key = {w: weights[w] for w in top[:KEY_TERMS]}
-    coverage = [key_term_coverage(own.keys(), key) for own in essay_counts]
-    key_terms_below = KEY_TERMS_FACTOR * _lower_bound(coverage, KEY_TERMS_QUANTILE)
+        topical.append(topicality(stems, held_out))
+        shares = [(w, (essays_using[w] - (w in own)) / (members - 1)) for w in key]
+        evidence.append(key_evidence(stems, shares))
+    topic_scale = float(np.median(topical))
+    evidence_scale = float(np.std(evidence))
+    judged = [
+        _combine(e, t, evidence_scale, topic_scale)
+        for e, t, w in zip(evidence, topical, words, strict=True)
+        if len(w) >= OFF_TOPIC_MIN_WORDS
+    ]
+    if topic_scale > 0 and evidence_scale > 0 and judged:
+        off_topic_below = _lower_bound(judged, OFF_TOPIC_QUANTILE)
+    else:  # too few or too alike essays to judge topic by: no off_topic flags
+        key, topic_scale, evidence_scale, off_topic_below = [], 0.0, 0.0, 0.0
     return ItemProfile(
         essays=len(texts),
         words_median=float(np.median(lengths)),
         too_short_below=too_short_below,
         topic_terms=tuple(top),
         topic_weights=tuple(round(weights[w], 5) for w in top),
+        key_terms=tuple(key),
+        key_shares=tuple(round(essays_using[w] / members, 5) for w in key),
+        topic_scale=round(topic_scale, 6),
+        evidence_scale=round(evidence_scale, 6),
         off_topic_below=round(off_topic_below, 6),
-        key_terms_below=round(key_terms_below, 6),
         prompt_shingles=prompt_hashes(prompt),
     )
