@@ -27,6 +27,26 @@ def test_bench_flags_prints_false_and_caught_rates_per_flag(tmp_path, monkeypatc
         assert float(caught.split()[-1].rstrip("%")) >= 95.0, caught
 
 
+def test_bench_flags_sums_the_folds_it_is_given(tmp_path, monkeypatch):
+    data = _shared_data()
+    monkeypatch.setenv("ESSAYGRADER_DATA_DIR", str(tmp_path / "data"))
+    outputs = {}
+    for folds in ("1", "2", "1,2"):
+        result = CliRunner().invoke(
+            cli,
+            ["bench", "flags", "--data", str(data / "asap"), "--prompts", "3", "--folds", folds],
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 0, result.output
+        outputs[folds] = result.output
+    assert "fold 1,2:" in outputs["1,2"]
+    assert "cases per flag and prompt: 200" in outputs["1,2"]
+    real = {
+        folds: int(out.split("real essays: ")[1].split(";")[0]) for folds, out in outputs.items()
+    }
+    assert real["1,2"] == real["1"] + real["2"]
+
+
 def test_bench_grade_next_prints_both_learning_curves(tmp_path, monkeypatch):
     data = _shared_data()
     monkeypatch.setenv("ESSAYGRADER_DATA_DIR", str(tmp_path / "data"))
