@@ -225,9 +225,23 @@ def background_share(term: str) -> float:
     return count / corpus_total()
 
 
+# What is left of contractions once apostrophes split words ("didn't": "didn", "t"), and
+# their common spellings without one: function words the word list does not know, which
+# would otherwise look peculiar to any item whose essays tell a story.
+CONTRACTION_PARTS = frozenset(
+    "ain aren couldn didn doesn don hadn hasn haven isn ll mightn mustn needn re shan "
+    "shouldn ve wasn weren won wouldn cant couldnt didnt doesnt dont hadnt hasnt havent "
+    "hes id im isnt ive shes thats theres theyre theyve wasnt werent whats wont wouldnt "
+    "youre youve".split()
+)
+
+
 def content_words(words: Sequence[str]) -> list[str]:
-    """The words that can carry a topic: no function words, no single letters."""
-    return [w for w in words if w not in FUNCTION_WORDS and len(w) > 1]
+    """The words that can carry a topic: no function words or contractions, no single
+    letters."""
+    return [
+        w for w in words if w not in FUNCTION_WORDS and w not in CONTRACTION_PARTS and len(w) > 1
+    ]
 
 
 def term_weight(item_share: float, essay_share: float, word: str) -> float:
