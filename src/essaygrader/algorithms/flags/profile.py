@@ -229,10 +229,12 @@ def background_share(term: str) -> float:
 # their common spellings without one: function words the word list does not know, which
 # would otherwise look peculiar to any item whose essays tell a story.
 CONTRACTION_PARTS = frozenset(
-    "ain aren couldn didn doesn don hadn hasn haven isn ll mightn mustn needn re shan "
-    "shouldn ve wasn weren won wouldn cant couldnt didnt doesnt dont hadnt hasnt havent "
-    "hes id im isnt ive shes thats theres theyre theyve wasnt werent whats wont wouldnt "
-    "youre youve".split()
+    str.split(
+        "ain aren couldn didn doesn don hadn hasn haven isn ll mightn mustn needn re shan "
+        "shouldn ve wasn weren won wouldn cant couldnt didnt doesnt dont hadnt hasnt havent "
+        "hes id im isnt ive shes thats theres theyre theyve wasnt werent whats wont wouldnt "
+        "youre youve"
+    )
 )
 
 
