@@ -4,10 +4,12 @@ Pure functions (no database). Before any classifier exists, :func:`random_sample
 random sample represents the variety of the submissions, and on ASAP trained better
 classifiers than :func:`diverse_sample`'s k-means picks (TF-IDF vectors with the essay's
 length, into as many groups as essays wanted, from each group the essay nearest its
-centre). Afterwards, :func:`balanced_sample` spreads
-the picks evenly over the predicted scores, extremes included (measured on ASAP against
-:func:`informative_sample`, which prefers essays the classifiers are least sure of and
-rarely predicted scores while keeping the choice diverse: README, "What to grade next").
+centre). Afterwards, :func:`mixed_sample`: half at random, which keeps the graded
+essays' mix of scores, and half by :func:`balanced_sample`, spread evenly over the
+predicted scores, extremes included (measured on ASAP against a random choice,
+:func:`balanced_sample` alone and :func:`informative_sample`, which prefers essays the
+classifiers are least sure of and rarely predicted scores while keeping the choice
+diverse: README, "What to grade next").
 :func:`coverage` says, per criterion, how many examples each option has and which is
 thinnest.
 """
@@ -258,10 +260,10 @@ def mixed_sample(
     which the classifier's regression and cut-points learn from (a sample spread evenly
     over the scores has too many extremes and trains a classifier that misjudges the
     real mix); the other half, :func:`balanced_sample` over the essays the random half
-    left, still teaches every predicted score, the rare extremes included. On ASAP this
-    trained better classifiers than a random choice, than :func:`balanced_sample` alone
-    and than sampling in proportion to the predicted scores (README, "What to grade
-    next").
+    left, still teaches every predicted score, the rare extremes included. On ASAP it was
+    the only choice measured that was level with a random one or ahead at every step;
+    :func:`balanced_sample` alone and sampling in proportion to the predicted scores
+    were not (README, "What to grade next").
 
     Args:
         predictions: Each candidate's AI scores, or None when it has none yet.

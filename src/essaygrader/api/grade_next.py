@@ -68,7 +68,7 @@ class GradeNextAPI(APIBase):
         the queue stays put), which represents the variety of the essays; afterwards,
         half of them at random, so that the grades keep the essays' mix of scores, and
         half spread evenly over the predicted scores, the rare and extreme ones included
-        (seeded by the item too). On ASAP both taught classifiers more than the
+        (seeded by the item too). On ASAP both did at least as well as the
         alternatives measured (README, "What to grade next"). Also, per scored criterion,
         the examples per option and the option that most wants more.
 
