@@ -258,8 +258,8 @@ def mixed_sample(
 
     The random half keeps the graded essays' mix of scores close to the submissions',
     which the classifier's regression and cut-points learn from (a sample spread evenly
-    over the scores has too many extremes and trains a classifier that misjudges the
-    real mix); the other half, :func:`balanced_sample` over the essays the random half
+    over the scores has more extremes than the submissions, and a classifier fitted to
+    it expects them); the other half, :func:`balanced_sample` over the essays the random half
     left, still teaches every predicted score, the rare extremes included. On ASAP it was
     the only choice measured that was level with a random one or ahead at every step;
     :func:`balanced_sample` alone and sampling in proportion to the predicted scores
