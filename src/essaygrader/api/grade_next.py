@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from essaygrader.algorithms.grade_next import (
     Prediction,
-    balanced_sample,
     coverage,
+    mixed_sample,
     random_sample,
 )
 from essaygrader.api.base import APIBase
@@ -66,10 +66,11 @@ class GradeNextAPI(APIBase):
 
         Before the item has a classifier set, a random sample (seeded by the item, so
         the queue stays put), which represents the variety of the essays; afterwards,
-        essays spread evenly over the predicted scores, the rare and extreme ones
-        included. On ASAP both taught classifiers more than the alternatives measured
-        (README, "What to grade next"). Also, per scored criterion, the examples per
-        option and the option that most wants more.
+        half of them at random, so that the grades keep the essays' mix of scores, and
+        half spread evenly over the predicted scores, the rare and extreme ones included
+        (seeded by the item too). On ASAP both did at least as well as the
+        alternatives measured (README, "What to grade next"). Also, per scored criterion,
+        the examples per option and the option that most wants more.
 
         Args:
             limit: How many submissions, 1 to :data:`MAX_GRADE_NEXT`.
@@ -120,7 +121,9 @@ class GradeNextAPI(APIBase):
                 chosen = random_sample(len(candidates), limit, seed=str(key))
             else:
                 predictions = _predictions(session, list(candidates))
-                chosen = balanced_sample([predictions.get(uuid) for uuid in candidates], limit)
+                chosen = mixed_sample(
+                    [predictions.get(uuid) for uuid in candidates], limit, seed=str(key)
+                )
             criteria = {
                 c.name: [(o.name, o.points) for o in c.options]
                 for c in rubric_value.scored_criteria

@@ -5,8 +5,9 @@ test essays measure the classifier. Staff "grade" (the ASAP score is revealed) 5
 100, then 200 essays, chosen either at random or by grade-next: the first 50 by
 :func:`~essaygrader.algorithms.grade_next.random_sample` (no classifier yet; the same
 draw as the random arm's, so that the arms differ only in what follows), each later
-batch by :func:`~essaygrader.algorithms.grade_next.balanced_sample` from the
-predictions of the classifier trained on the essays graded so far. After each step a
+batch by :func:`~essaygrader.algorithms.grade_next.mixed_sample` (the API's choice; or
+another of :data:`CHOOSERS`, to compare) from the predictions of the classifier trained
+on the essays graded so far. After each step a
 classifier is trained on the graded essays and QWK on the test essays is recorded; the
 table shows the mean over seeds.
 """
@@ -21,7 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from essaygrader.algorithms.base import CriterionClassifier, FeatureCache
-from essaygrader.algorithms.grade_next import Prediction, balanced_sample, random_sample
+from essaygrader.algorithms.grade_next import (
+    Choice,
+    Prediction,
+    balanced_sample,
+    mixed_sample,
+    random_sample,
+)
 from essaygrader.algorithms.metrics import quadratic_weighted_kappa
 from essaygrader.algorithms.registry import AlgorithmRegistry
 from essaygrader.bench.datasets import ASAP_SCORE_RANGES, AsapEssay, load_asap, read_folds
@@ -29,6 +36,12 @@ from essaygrader.bench.datasets import ASAP_SCORE_RANGES, AsapEssay, load_asap, 
 STEPS = (50, 100, 200)
 STRATEGIES = ("random", "grade-next")
 CRITERION = "score"
+# How grade-next chooses once a classifier exists: the API's choice first, then the
+# alternatives measured against it (README, "What to grade next").
+CHOOSERS: dict[str, Callable[[Sequence[Prediction | None], int, int], list[Choice]]] = {
+    "mixed": lambda predictions, limit, seed: mixed_sample(predictions, limit, seed=seed),
+    "balanced": lambda predictions, limit, seed: balanced_sample(predictions, limit, seed=seed),
+}
 
 
 @dataclass
@@ -73,7 +86,9 @@ def _random_curve(learner: _Learner, pool: list[AsapEssay], seed: int) -> list[f
     return [learner.train(order[:n])[0] for n in STEPS]
 
 
-def _grade_next_curve(learner: _Learner, pool: list[AsapEssay], seed: int) -> list[float]:
+def _grade_next_curve(
+    learner: _Learner, pool: list[AsapEssay], seed: int, chooser: str
+) -> list[float]:
     # grade-next's first batch is a random sample, as the random arm's first 50 (the same
     # draw: the two arms differ only in how the later essays are chosen).
     graded = [c.index for c in random_sample(len(pool), max(STEPS), seed=seed)][: STEPS[0]]
@@ -88,7 +103,7 @@ def _grade_next_curve(learner: _Learner, pool: list[AsapEssay], seed: int) -> li
         scores = model.predict([pool[i].text for i in rest], cache=learner.cache)
         predictions = [Prediction({CRITERION: s.points}, {CRITERION: s.confidence}) for s in scores]
         wanted = STEPS[step + 1] - target
-        chosen = balanced_sample(predictions, wanted, seed=seed)
+        chosen = CHOOSERS[chooser](predictions, wanted, seed)
         graded += [rest[c.index] for c in chosen]
     return curve
 
@@ -100,8 +115,12 @@ def run_grade_next(
     registry: AlgorithmRegistry,
     algorithm_id: str,
     progress: Callable[[str], None],
+    chooser: str = "mixed",
 ) -> CurveResult:
     """The learning curves of both strategies; see the module's docstring.
+
+    Args:
+        chooser: How grade-next picks once a classifier exists, a key of :data:`CHOOSERS`.
 
     Raises:
         BenchmarkDataError: The data is missing or malformed.
@@ -116,7 +135,7 @@ def run_grade_next(
             progress(f"prompt {prompt} seed {seed}")
             result.qwk.setdefault((prompt, "random"), []).append(_random_curve(learner, pool, seed))
             result.qwk.setdefault((prompt, "grade-next"), []).append(
-                _grade_next_curve(learner, pool, seed)
+                _grade_next_curve(learner, pool, seed, chooser)
             )
     return result
 

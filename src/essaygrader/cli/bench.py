@@ -389,7 +389,9 @@ def flags(data_dir: Path, prompts: str, seed: int, folds: str) -> None:
 @click.option("--prompts", default="1,3,7", show_default=True, help="ASAP prompts, e.g. 1-8.")
 @click.option("--seeds", default="0-2", show_default=True, help="Seeds, e.g. 0-4.")
 @click.option("--algorithm", default="default", show_default=True)
-def grade_next(data_dir: Path, prompts: str, seeds: str, algorithm: str) -> None:
+# To compare grade-next's choosers; the API uses the default.
+@click.option("--strategy", type=click.Choice(["mixed", "balanced"]), default="mixed", hidden=True)
+def grade_next(data_dir: Path, prompts: str, seeds: str, algorithm: str, strategy: str) -> None:
     """QWK after 50, 100 and 200 staff grades chosen by grade-next, and chosen at random.
 
     Fold 0's train and dev essays of each prompt are the ungraded submissions, its test
@@ -404,6 +406,7 @@ def grade_next(data_dir: Path, prompts: str, seeds: str, algorithm: str) -> None
         _registry(),
         algorithm,
         lambda line: click.echo(line, err=True),
+        chooser=strategy,
     )
     click.echo(format_curves(result))
 

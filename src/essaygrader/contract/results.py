@@ -430,7 +430,8 @@ class GradeNextOut(TypedDict):
         Literal["variety", "uncertainty"],
         Field(
             description="variety: no classifier yet, a sample covering the essays; "
-            "uncertainty: least sure and rarely predicted scores first, kept diverse."
+            "uncertainty: half at random, half spread over the predicted scores, the rarest "
+            "first."
         ),
     ]
     classifier_set_uuid: str | None

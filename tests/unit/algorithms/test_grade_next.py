@@ -11,6 +11,7 @@ from essaygrader.algorithms.grade_next import (
     diverse_sample,
     essay_vectors,
     informative_sample,
+    mixed_sample,
 )
 
 
@@ -78,6 +79,39 @@ def test_balanced_sample_spreads_picks_over_predicted_scores_rarest_first():
     assert balanced_sample(predictions, 7, seed=1) == chosen
     assert len(balanced_sample(predictions, 100)) == len(points)
     assert balanced_sample([None, None], 1)[0].reason == "not scored by the classifiers yet"
+
+
+def test_mixed_sample_draws_half_at_random_and_spreads_the_other_half():
+    points = [1] * 90 + [2] * 10
+    predictions = [Prediction({"ideas": p}, {"ideas": 0.7}) for p in points]
+    chosen = mixed_sample(predictions, 21, seed="course/item")
+    drawn = [c for c in chosen if c.reason.startswith("drawn at random")]
+    spread = [c for c in chosen if c.reason.startswith("predicted")]
+    # Interleaved, a random one first; the random half has the odd one.
+    assert [c in drawn for c in chosen] == [i % 2 == 0 for i in range(21)]
+    assert (len(drawn), len(spread)) == (11, 10)
+    assert len({c.index for c in chosen}) == 21
+    # The spread half goes round the predicted scores, the rarer first.
+    assert [points[c.index] for c in spread[:4]] == [2, 1, 2, 1]
+    # Seeded by the item: the same queue each time.
+    assert mixed_sample(predictions, 21, seed="course/item") == chosen
+    assert len(mixed_sample(predictions, 500)) == len(points)
+    assert mixed_sample(predictions, 0) == []
+
+
+def test_mixed_samples_random_half_keeps_the_mix_of_predicted_scores():
+    # 10% of the essays are predicted 2 points: so are about 10% of the random half's
+    # picks (a spread half would give 50%), which keeps the graded essays' mix of scores.
+    points = [1] * 180 + [2] * 20
+    predictions = [Prediction({"ideas": p}, {"ideas": 0.7}) for p in points]
+    drawn = [
+        points[c.index]
+        for seed in range(200)
+        for c in mixed_sample(predictions, 20, seed=seed)
+        if c.reason.startswith("drawn at random")
+    ]
+    assert len(drawn) == 200 * 10
+    assert 0.08 < drawn.count(2) / len(drawn) < 0.12
 
 
 def test_coverage_names_the_thinnest_option():

@@ -47,7 +47,7 @@ def test_before_training_it_draws_a_steady_random_sample_not_the_first_n(api, it
     assert [c["criterion"] for c in found["coverage"]] == ["ideas", "conventions"]
 
 
-def test_after_training_it_spreads_the_queue_over_the_predicted_scores(api, task_queue, item):
+def test_after_training_it_mixes_random_essays_with_every_predicted_score(api, task_queue, item):
     api.train_classifiers("course-a", "item-1", examples(30))
     task_queue.join()
     # The fake classifier scores by length: about 22, 62 and 102 words are its three
@@ -58,14 +58,17 @@ def test_after_training_it_spreads_the_queue_over_the_predicted_scores(api, task
         for i, n in enumerate(lengths)
     ]
     task_queue.join()
-    found = api.grade_next("course-a", "item-1", limit=3)
+    found = api.grade_next("course-a", "item-1", limit=6)
     assert found["strategy"] == "uncertainty"
     assert found["classifier_set_uuid"] is not None
     length_of = dict(zip(submitted, lengths, strict=True))
-    # One essay of each predicted score, the rare strong one included.
-    assert sorted(length_of[s["submission_uuid"]] for s in found["submissions"]) == [22, 62, 102]
-    assert all("predicted" in s["reason"] for s in found["submissions"])
-    assert all("confidence" in s["reason"] for s in found["submissions"])
+    reasons = [s["reason"] for s in found["submissions"]]
+    # Half drawn at random (first), half going round the predicted scores the random
+    # half left: together every predicted score, the rare strong one included.
+    assert ["drawn at random" in r for r in reasons] == [True, False] * 3
+    assert all("predicted" in r and "confidence" in r for r in reasons[1::2])
+    assert {length_of[s["submission_uuid"]] for s in found["submissions"]} == {22, 62, 102}
+    assert api.grade_next("course-a", "item-1", limit=6)["submissions"] == found["submissions"]
     ideas = next(c for c in found["coverage"] if c["criterion"] == "ideas")
     assert [(o["option"], o["examples"]) for o in ideas["options"]] == [
         ("poor", 10),

@@ -73,3 +73,13 @@ def test_bench_grade_next_prints_both_learning_curves(tmp_path, monkeypatch):
     assert all(
         len(values) == 3 and all(-1 <= float(v) <= 1 for v in values) for values in rows.values()
     )
+
+
+def test_bench_grade_next_offers_every_chooser_and_defaults_to_the_apis():
+    from essaygrader.bench.grade_next import CHOOSERS
+
+    command = cli.commands["bench"].commands["grade-next"]
+    (strategy,) = [p for p in command.params if p.name == "strategy"]
+    # The CLI lists the choosers by hand (it imports the bench lazily): they must agree.
+    assert list(strategy.type.choices) == list(CHOOSERS)
+    assert strategy.default == "mixed"
