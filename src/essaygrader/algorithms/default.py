@@ -41,7 +41,7 @@ import scipy.sparse as sp
 from lightgbm.basic import LightGBMError
 from numpy.typing import NDArray
 
-from essaygrader.algorithms import coherence, relevance, stacking, term_scores
+from essaygrader.algorithms import stacking, term_scores
 from essaygrader.algorithms.base import (
     CriterionClassifier,
     FeatureCache,
@@ -94,27 +94,6 @@ def _columns(space: FeatureSpace, ngrams: list[str]) -> NDArray[np.int64]:
     return np.array(columns, dtype=np.int64)
 
 
-def _soft_targets(values: Sequence[float], count: int) -> NDArray[np.float64]:
-    """``soft_targets`` as an array, checked.
-
-    Raises:
-        InternalError: ``algorithm_training_error``; not one finite number per essay.
-    """
-    try:
-        targets = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InternalError(
-            f"default algorithm: soft_targets must be numbers: {exc}",
-            code="algorithm_training_error",
-        ) from exc
-    if targets.shape != (count,) or not np.isfinite(targets).all():
-        raise InternalError(
-            f"default algorithm: soft_targets must be {count} finite numbers, one per essay",
-            code="algorithm_training_error",
-        )
-    return targets
-
-
 def _presence(design: Design) -> list[sp.csr_matrix]:
     """The word and character n-grams each essay contains, for its term scores."""
     return [term_scores.presence(design.word), term_scores.presence(design.char)]
@@ -141,29 +120,6 @@ def _stored_term_scores(
     return term_scores.TermScores(tuple(tables))
 
 
-def _stored_centroids(arrays: dict[str, Any], space: FeatureSpace) -> relevance.Centroids:
-    """The relevance centroids of a stored model (none in a model fitted without them).
-
-    Raises:
-        ValueError: Only one block's table is stored, or a shape does not match.
-    """
-    names = ("word_centroids", "char_centroids")
-    present = [name in arrays for name in names]
-    if not any(present):
-        return relevance.Centroids(())
-    if not all(present):
-        raise ValueError("the model stores relevance centroids for one block only")
-    tables = []
-    for name, size in zip(names, (space.word.size, space.char.size), strict=True):
-        table = np.asarray(arrays[name], dtype=np.float32)
-        if table.shape != (size, relevance.CENTROIDS):
-            raise ValueError(
-                f"{name} has shape {table.shape}, expected {(size, relevance.CENTROIDS)}"
-            )
-        tables.append(table)
-    return relevance.Centroids(tuple(tables))
-
-
 class DefaultClassifier(CriterionClassifier):
     """The project's most accurate scorer; see the module docstring.
 
@@ -185,11 +141,6 @@ class DefaultClassifier(CriterionClassifier):
             or "auto" (bagged with :data:`ESSAYS_PER_THRESHOLD` essays per
             threshold or more, otherwise whichever does better on held-out halves);
             ``cutpoint_rule_`` then names the rule used.
-        relevance: Give the booster each essay's cosine similarity with the centroids
-            of the top-band, bottom-band and all training essays (:mod:`.relevance`).
-            Off: on the benchmark's dev ids it changed the mean QWK by -0.001.
-        coherence: Give the booster the similarity of consecutive sentences and of each
-            sentence with its essay (:mod:`.coherence`). Off: no change on the dev ids.
 
     After ``fit``, ``oof_points_`` holds an out-of-fold prediction (a valid point value)
     for each training essay, in training order: the blend of the leave-one-out ridge
@@ -213,7 +164,6 @@ class DefaultClassifier(CriterionClassifier):
     hand_weights_: NDArray[np.float64]
     hand_intercept_: float
     term_scores_: term_scores.TermScores
-    centroids_: relevance.Centroids
     cutpoint_rule_: str
     cutpoints_: NDArray[np.float64]
     spread_: float
@@ -232,8 +182,6 @@ class DefaultClassifier(CriterionClassifier):
         blend: float | None = None,
         cutpoint_resamples: int = 20,
         cutpoint_rule: str = "auto",
-        relevance: bool = False,
-        coherence: bool = False,
     ) -> None:
         self.seed = seed
         self.word_weight = word_weight
@@ -244,8 +192,6 @@ class DefaultClassifier(CriterionClassifier):
         self.blend = blend
         self.cutpoint_resamples = cutpoint_resamples
         self.cutpoint_rule = cutpoint_rule
-        self.relevance = relevance
-        self.coherence = coherence
 
     def fit(
         self,
@@ -255,16 +201,7 @@ class DefaultClassifier(CriterionClassifier):
         valid_points: Sequence[int],
         cache: FeatureCache | None = None,
         prompt: str = "",
-        soft_targets: Sequence[float] | None = None,
     ) -> Self:
-        """Fit as :meth:`CriterionClassifier.fit` does.
-
-        Args:
-            soft_targets: What the regressions learn instead of ``points``, one finite
-                number per essay on the points' scale, such as the mean of several
-                raters' scores where ``points`` is one rater's or a resolved score. The
-                cut-points, the confidence and ``oof_points_`` still follow ``points``.
-        """
         check_training_data(texts, points, valid_points)
         if self.cutpoint_rule not in CUTPOINT_RULES:
             raise InternalError(
@@ -274,8 +211,7 @@ class DefaultClassifier(CriterionClassifier):
             )
         cache = cache if cache is not None else FeatureCache()
         texts = list(texts)
-        truth = np.asarray(points, dtype=np.float64)
-        targets = truth if soft_targets is None else _soft_targets(soft_targets, len(truth))
+        targets = np.asarray(points, dtype=np.float64)
         valid = sorted({int(p) for p in valid_points})
         seed = int(self.seed)
         key = texts_key(texts)
@@ -332,7 +268,6 @@ class DefaultClassifier(CriterionClassifier):
         self.hand_intercept_ = 0.0
         self.ngram_columns_ = np.zeros(0, dtype=np.int64)
         self.term_scores_ = term_scores.TermScores(())
-        self.centroids_ = relevance.Centroids(())
         if self.boost and len(texts) >= stacking.MIN_ESSAYS_TO_BOOST:
             hand_ridge = fit_ridge_loo(
                 cache.shared("default.hand_gram", key, lambda: GramDecomposition.of_features(hand)),
@@ -342,17 +277,6 @@ class DefaultClassifier(CriterionClassifier):
             columns = term_scores.score_targets(targets, valid)
             term_folds = stacking.fold_ids(len(texts), int(self.folds), seed + TERM_FOLD_SEED)
             self.term_scores_ = term_scores.TermScores.fit(blocks, columns)
-            term_features = term_scores.out_of_fold(blocks, columns, term_folds)
-            if self.relevance:
-                rows = [word, char]
-                self.centroids_ = relevance.Centroids.fit(rows, targets)
-                term_features = np.hstack(
-                    [term_features, relevance.out_of_fold(rows, targets, term_folds)]
-                )
-            if self.coherence:
-                term_features = np.hstack(
-                    [term_features, self._coherence(texts, (space.fingerprint, key), cache)]
-                )
             stack = stacking.fit_stack(
                 design,
                 space.word.terms.tolist(),
@@ -362,7 +286,7 @@ class DefaultClassifier(CriterionClassifier):
                 seed=seed,
                 blend=None if self.blend is None else float(self.blend),
                 views=hand_ridge.loo_predictions[:, None],
-                term_features=term_features,
+                term_features=term_scores.out_of_fold(blocks, columns, term_folds),
             )
             self.booster_, self.ngrams_ = stack.booster, stack.ngrams
             self.view_weights_ = stack.weights
@@ -373,11 +297,11 @@ class DefaultClassifier(CriterionClassifier):
             self.ngram_columns_ = _columns(space, self.ngrams_)
             oof = stack.out_of_fold
 
-        self.cutpoint_rule_, self.cutpoints_ = self._cutpoints(oof, truth, valid, seed)
+        self.cutpoint_rule_, self.cutpoints_ = self._cutpoints(oof, targets, valid, seed)
         oof_points = apply_cutpoints(oof, self.cutpoints_, valid)
-        self.spread_ = residual_spread(oof, truth)
+        self.spread_ = residual_spread(oof, targets)
         self.calibration_ = IsotonicCalibration.fit(
-            band_probability(oof, self.cutpoints_, self.spread_), oof_points == truth
+            band_probability(oof, self.cutpoints_, self.spread_), oof_points == targets
         )
         self.oof_points_ = [int(p) for p in oof_points]
         self.training_size_ = len(texts)
@@ -403,14 +327,6 @@ class DefaultClassifier(CriterionClassifier):
             return rule, fit_cutpoints_bagged(oof, truth, valid, resamples=resamples, seed=seed)
         return fit_cutpoints_chosen(oof, truth, valid, resamples=resamples, seed=seed)
 
-    def _coherence(
-        self, texts: Sequence[str], key: tuple[str, str], cache: FeatureCache
-    ) -> NDArray[np.float64]:
-        """The essays' coherence features in the fitted space (:mod:`.coherence`)."""
-        return cache.shared(
-            "default.coherence", key, lambda: coherence.coherence_features(texts, self.space_.word)
-        )
-
     def _continuous(self, texts: Sequence[str], cache: FeatureCache) -> NDArray[np.float64]:
         space = self.space_
         key = (self.space_key_, texts_key(texts))
@@ -432,10 +348,6 @@ class DefaultClassifier(CriterionClassifier):
             terms = self.term_scores_.features(
                 cache.shared("default.presence", key, lambda: _presence(design))
             )
-            if self.centroids_.tables:
-                terms = np.hstack([terms, self.centroids_.features([design.word, design.char])])
-            if self.coherence:
-                terms = np.hstack([terms, self._coherence(texts, key, cache)])
             stack = stacking.stack_features(design, ridge, terms, self.ngram_columns_)
             boosted = np.asarray(self.booster_.predict(stack), dtype=np.float64)
             blended = blended + boost_weight * boosted
@@ -489,8 +401,6 @@ class DefaultClassifier(CriterionClassifier):
             arrays["booster"] = stacking.booster_to_array(self.booster_)
             arrays["ngrams"] = np.array(self.ngrams_ or [""], dtype=np.str_)
             arrays["word_term_scores"], arrays["char_term_scores"] = self.term_scores_.tables
-            if self.centroids_.tables:
-                arrays["word_centroids"], arrays["char_centroids"] = self.centroids_.tables
         metadata = {
             "params": self.get_params(),
             "valid_points": self.valid_points_,
@@ -533,17 +443,13 @@ class DefaultClassifier(CriterionClassifier):
             )
             classifier.booster_, classifier.ngrams_ = None, []
             classifier.term_scores_ = term_scores.TermScores(())
-            classifier.centroids_ = relevance.Centroids(())
             if "booster" in arrays:
                 classifier.booster_ = stacking.booster_from_array(arrays["booster"])
                 classifier.ngrams_ = [str(g) for g in arrays["ngrams"].tolist() if g]
                 classifier.term_scores_ = _stored_term_scores(
                     arrays, classifier.space_, classifier.valid_points_
                 )
-                classifier.centroids_ = _stored_centroids(arrays, classifier.space_)
                 inputs = len(FEATURE_NAMES) + 1 + classifier.term_scores_.width
-                inputs += classifier.centroids_.width
-                inputs += len(coherence.NAMES) if classifier.coherence else 0
                 inputs += len(classifier.ngrams_)
                 if classifier.booster_.num_feature() != inputs:
                     raise ValueError("the booster's inputs do not match the model's n-grams")

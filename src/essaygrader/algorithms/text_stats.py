@@ -45,12 +45,6 @@ FEATURE_NAMES: tuple[str, ...] = (
 _RARE_LOG_FREQUENCY = 4.0
 
 
-def split_sentences(text: str) -> list[str]:
-    """The essay's sentences that contain a word, as the sentence features count them."""
-    plain = _PLACEHOLDER.sub(" ", text)
-    return [s for s in _SENTENCE_END.split(plain) if _WORD.search(s)]
-
-
 def essay_features(text: str) -> NDArray[np.float64]:
     """The hand features of one essay, in :data:`FEATURE_NAMES` order."""
     placeholders = len(_PLACEHOLDER.findall(text))

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -116,7 +116,6 @@ def run_accuracy(
     registry: AlgorithmRegistry | None = None,
     rubric_trainer: RubricTrainer | None = None,
     measure: bool = True,
-    rater_targets: bool = False,
     progress: Progress | None = None,
     advance: Callable[[], None] | None = None,
 ) -> AccuracyResult:
@@ -133,10 +132,6 @@ def run_accuracy(
         registry: Where the algorithms are registered; the built-ins by default.
         rubric_trainer: Trains the ASAP++ rubrics; in process by default.
         measure: Also measure throughput, model size and load time.
-        rater_targets: Fit each regression on the mean of the raters' scores
-            (:attr:`~.datasets.AsapEssay.rater_target`) passed as ``soft_targets``; the
-            holistic score still places the cut-points and is what QWK compares with.
-            Only for algorithms whose ``fit`` takes ``soft_targets``.
         progress: Called with a line of text as each step finishes.
         advance: Called once per fold fitted and per ASAP++ rubric, for progress bars.
 
@@ -160,12 +155,9 @@ def run_accuracy(
             train, test = fold_ids[fold_number].split(essays, prompt, split)
             texts, truth = [e.text for e in test], [e.score for e in test]
             for algorithm_id, collector in collectors.items():
-                extra: dict[str, Any] = {}
-                if rater_targets:
-                    extra["soft_targets"] = [e.rater_target for e in train]
                 started = time.perf_counter()
                 classifier = registry.new(algorithm_id).fit(
-                    [e.text for e in train], [e.score for e in train], valid_points=valid, **extra
+                    [e.text for e in train], [e.score for e in train], valid_points=valid
                 )
                 collector.result.record_fit(prompt, len(train), time.perf_counter() - started)
                 scores = classifier.predict(texts)

@@ -23,11 +23,6 @@ ASAP_SCORE_RANGES: dict[int, tuple[int, int]] = {
     1: (2, 12), 2: (1, 6), 3: (0, 3), 4: (0, 3), 5: (0, 4), 6: (0, 4), 7: (0, 30), 8: (0, 60),
 }  # fmt: skip
 
-# How many raters' domain1 scores ``domain1_score`` adds up per prompt: 2 where it is the
-# sum of two raters (1, 7, 8), 1 where it is one rater's score or a resolution of two
-# (2: the first rater's; 3-6: the higher of two adjacent scores).
-ASAP_RATER_SUMS: dict[int, int] = {1: 2, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 2, 8: 2}
-
 _FOLD_PARTS = ("train", "dev", "test")
 # What a benchmark scores: the published test ids, or the dev ids for choosing models.
 EVALUATION_SPLITS = ("test", "dev")
@@ -52,30 +47,12 @@ class BenchmarkDataError(EssayGraderError):
 
 @dataclass(frozen=True)
 class AsapEssay:
-    """One ASAP essay with its holistic score (``domain1_score``).
-
-    Attributes:
-        raters: The raters' own domain1 scores (``rater1_domain1``, ``rater2_domain1``
-            and, where a third rater resolved a disagreement, ``rater3_domain1``).
-    """
+    """One ASAP essay with its holistic score (``domain1_score``)."""
 
     essay_id: int
     prompt: int
     text: str
     score: int
-    raters: tuple[int, ...] = ()
-
-    @property
-    def rater_target(self) -> float:
-        """The mean of the raters' scores on the scale of ``domain1_score``.
-
-        A less noisy regression target than the resolved score, which on prompts 2-6 is
-        one rater's score or the higher of two; the resolved score itself when no rater
-        score was read.
-        """
-        if not self.raters:
-            return float(self.score)
-        return ASAP_RATER_SUMS[self.prompt] * sum(self.raters) / len(self.raters)
 
 
 @dataclass(frozen=True)
@@ -147,10 +124,7 @@ def load_asap(data_dir: Path) -> list[AsapEssay]:
     essays = []
     for number, row in enumerate(_tsv_rows(Path(data_dir) / ASAP_FILE, "latin-1"), start=2):
         try:
-            raters = tuple(int(value) for value in row[3:6] if value.strip())
-            essays.append(
-                AsapEssay(int(row[0]), int(row[1]), _strip_quotes(row[2]), int(row[6]), raters)
-            )
+            essays.append(AsapEssay(int(row[0]), int(row[1]), _strip_quotes(row[2]), int(row[6])))
         except (IndexError, ValueError) as exc:
             raise BenchmarkDataError(f"{ASAP_FILE} line {number} is malformed: {exc}") from exc
     if len(essays) != ASAP_ROWS:

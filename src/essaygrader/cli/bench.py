@@ -198,12 +198,6 @@ def _numbers(text: str, *, low: int, high: int, name: str) -> list[int]:
 @click.option("--no-plus-plus", is_flag=True, help="Skip the ASAP++ split.")
 @click.option("--no-speed", is_flag=True, help="Skip the throughput, size and load-time runs.")
 @click.option(
-    "--rater-targets",
-    is_flag=True,
-    help="Fit the holistic regressions on the mean of the raters' scores (scaled to "
-    "domain1_score); cut-points and QWK still use domain1_score. default only.",
-)
-@click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -220,7 +214,6 @@ def accuracy(
     traits_only: bool,
     no_plus_plus: bool,
     no_speed: bool,
-    rater_targets: bool,
     json_path: Path | None,
 ) -> None:
     """QWK, RMSE and exact agreement per prompt on ASAP's 5-fold split, per trait on the
@@ -287,7 +280,6 @@ def accuracy(
             registry=registry,
             rubric_trainer=train_rubric_through_pipeline(algorithms=settings.algorithms),
             measure=not (no_speed or traits_only),
-            rater_targets=rater_targets,
             advance=lambda: bar.update(1),
         )
     click.echo(format_table(result, holistic=not traits_only))
