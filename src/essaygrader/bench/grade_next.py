@@ -155,4 +155,35 @@ def format_curves(result: CurveResult) -> str:
     for strategy in STRATEGIES:
         means = np.mean([result.mean(p, strategy) for p in result.prompts], axis=0)
         lines.append(f"{'mean':<7} {strategy:<12} " + "".join(f"{v:8.3f}" for v in means))
+    mean, error, ahead, pairs = paired_difference(result)
+    lines.append("grade-next - random, paired by prompt and seed (mean +/- standard error):")
+    lines.append(
+        "  ".join(
+            f"at {n}: {m:+.4f} +/- {e:.4f}, ahead in {a} of {pairs}"
+            for n, m, e, a in zip(STEPS, mean, error, ahead, strict=True)
+        )
+    )
     return "\n".join(lines)
+
+
+def paired_difference(result: CurveResult) -> tuple[list[float], list[float], list[int], int]:
+    """Per step, grade-next's QWK less random's over every (prompt, seed) pair: the mean,
+    its standard error, and how many pairs grade-next is ahead in, of how many.
+
+    The two arms of a pair share the prompt, the seed and the first batch, so their
+    difference is far less noisy than the difference of the two means.
+    """
+    differences = np.array(
+        [
+            np.subtract(chosen, drawn)
+            for prompt in result.prompts
+            for chosen, drawn in zip(
+                result.qwk[(prompt, "grade-next")], result.qwk[(prompt, "random")], strict=True
+            )
+        ]
+    )
+    pairs = len(differences)
+    mean = differences.mean(axis=0)
+    error = differences.std(axis=0, ddof=1) / np.sqrt(pairs) if pairs > 1 else np.zeros_like(mean)
+    ahead = (differences > 0).sum(axis=0)
+    return [float(v) for v in mean], [float(v) for v in error], [int(v) for v in ahead], pairs
