@@ -29,6 +29,7 @@ from datetime import timedelta
 from time import monotonic
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from essaygrader.api.queue import OUTBOX_CLAIM_SECONDS, TaskQueue
 from essaygrader.db.models import OutboxTaskRecord, utcnow
@@ -48,6 +49,13 @@ CLAIM_LIMIT = 200
 def retry_delay(attempts: int) -> float:
     """Seconds to wait before trying a task again after ``attempts`` failed sends."""
     return RETRY_SECONDS[min(max(attempts, 1), len(RETRY_SECONDS)) - 1]
+
+
+def outbox_length(session: Session) -> int:
+    """Tasks written by committed transactions and not sent to the broker yet (the whole
+    service's): more than a few for longer than a relay's poll means the broker refuses
+    them or no process relays."""
+    return int(session.scalar(select(func.count(OutboxTaskRecord.id))) or 0)
 
 
 class OutboxRelay:
@@ -204,7 +212,7 @@ class OutboxRelay:
     def pending(self) -> int:
         """Rows in the outbox, sent by nobody yet."""
         with self.database.transaction(read_only=True) as session:
-            return int(session.scalar(select(func.count(OutboxTaskRecord.id))) or 0)
+            return outbox_length(session)
 
     def _take_handed(self) -> list[int]:
         with self._lock:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from essaygrader.api.outbox import outbox_length
 from essaygrader.api.records import stamp
 from essaygrader.contract import OldestUnfinished, StatusOut, WorkerOut, WorkflowCounts
 from essaygrader.db.models import (
@@ -27,7 +28,7 @@ def backlog_status(
     heartbeat_seconds: float,
     course_ids: Sequence[str] | None = None,
 ) -> StatusOut:
-    """Counts and ages of workflows and live workers.
+    """Counts and ages of workflows, live workers and the outbox's length.
 
     Args:
         key: Only this item's workflows.
@@ -85,4 +86,5 @@ def backlog_status(
         "oldest_unfinished": {"train": oldest_by_type["train"], "grade": oldest_by_type["grade"]},
         "workers": workers,
         "queues": {},
+        "outbox": outbox_length(session),
     }

@@ -19,7 +19,7 @@ def format_status(report: StatusOut) -> str:
         age = f"; oldest unfinished {_age(oldest['age_seconds'])}" if oldest else ""
         lines.append(f"{label:9} {shown}{age}")
     queues = ", ".join(f"{name} {'?' if n is None else n}" for name, n in report["queues"].items())
-    lines.append(f"{'queues':9} {queues}")
+    lines.append(f"{'queues':9} {queues}; outbox {report['outbox']}")
     workers = report["workers"]
     lines.append(
         f"{'workers':9} {len(workers)} alive"

@@ -523,6 +523,14 @@ class StatusOut(TypedDict):
     queues: Annotated[
         dict[str, int | None], Field(description="Null where the broker cannot tell.")
     ]
+    outbox: Annotated[
+        int,
+        Field(
+            description="Tasks committed but not yet sent to the broker, the whole service's "
+            "(the transactional outbox); a count that stays up means the broker refuses "
+            "them or no process relays."
+        ),
+    ]
     classifier_set: NotRequired[
         Annotated[
             ClassifierSetOut | None,

@@ -74,6 +74,12 @@ def render(statistics: dict[str, Any], http: HttpMetrics) -> str:
         (({"queue": q}, n) for q, n in statistics["queues"].items() if n is not None),
     )
     lines += family(
+        "essaygrader_outbox_tasks",
+        "gauge",
+        "Tasks committed but not sent to the broker yet (the transactional outbox).",
+        [({}, statistics["outbox"])],
+    )
+    lines += family(
         "essaygrader_workflows",
         "gauge",
         "Workflows by type (train, grade) and status (waiting, scheduled, failed, complete).",

@@ -14,10 +14,13 @@ from sqlalchemy import select, update
 
 from essaygrader.api.outbox import OutboxRelay, retry_delay
 from essaygrader.api.queue import OUTBOX_CLAIM_SECONDS, TaskQueue
+from essaygrader.cli.reports import format_status
 from essaygrader.db.models import OutboxTaskRecord, utcnow
 from essaygrader.domain.workflow import TaskType
 from essaygrader.errors import RequestError
 from essaygrader.runtime import Runtime
+from essaygrader.web.metrics import HttpMetrics
+from essaygrader.web.prometheus import render
 from tests.factories import RUBRIC, essay, sample_metrics, train_with_metrics
 
 
@@ -104,10 +107,15 @@ def test_a_broker_that_refuses_puts_the_tasks_off_without_a_flood(relayed, broke
     assert all(r.due_at > utcnow() + timedelta(seconds=retry_delay(1) - 2) for r in rows)
     assert relayed.outbox.relay_due() == 0  # not due yet: nothing is tried
     assert broker.calls == 1
+    # Operators see the tasks held back: status, the CLI's report and /metrics.
+    assert relayed.client.status()["outbox"] == 3
+    assert "outbox 3" in format_status(relayed.client.status())
+    assert "essaygrader_outbox_tasks 3" in render(relayed.client.statistics(), HttpMetrics())
     broker.down = False
     _make_due(relayed)
     assert relayed.outbox.relay_due() == 30
     assert not _rows(relayed)
+    assert relayed.client.status()["outbox"] == 0
     assert sorted(u for _, b in broker.sent for u in b) == sorted(
         s["grading_workflow_uuid"] for s in submitted
     )

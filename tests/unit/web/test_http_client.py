@@ -133,7 +133,13 @@ def test_a_whole_flow_gives_the_same_answers(remote, api, task_queue):
             assert oldest is None
         answer.pop("workers")
     assert status == expected
-    assert set(remote.status()) == {"workflows", "oldest_unfinished", "workers", "queues"}
+    assert set(remote.status()) == {
+        "workflows",
+        "oldest_unfinished",
+        "workers",
+        "queues",
+        "outbox",
+    }
 
 
 @pytest.mark.parametrize(
