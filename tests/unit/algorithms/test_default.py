@@ -108,3 +108,44 @@ def test_the_rounding_rule_maps_the_regression_to_the_nearest_point(training) ->
     regression = classifier.predict_regression(texts[:20])
     nearest = np.clip(np.rint(regression), 0, 3).astype(int).tolist()
     assert [s.points for s in classifier.predict(texts[:20])] == nearest
+
+
+def test_companion_criteria_add_term_score_columns_that_survive_the_model_format(
+    training,
+) -> None:
+    texts, points = training
+    companion = [3 - p for p in points]
+    classifier = DefaultClassifier(cutpoint_resamples=2).fit(
+        texts, points, valid_points=POINTS, companions={"style": companion}
+    )
+    # Four columns of its own, one for the companion.
+    assert classifier.term_scores_.tables[0].shape == (classifier.space_.word.size, 5)
+    model = classifier.to_model()
+    assert model.metadata["companions"] == ["style"]
+    loaded = DefaultClassifier.from_model(model)
+    assert np.array_equal(loaded.predict_regression(texts), classifier.predict_regression(texts))
+
+
+def test_companion_scores_change_the_model_and_none_is_training_alone() -> None:
+    texts, clean = graded_essays(160, POINTS, seed=11)
+    rng = np.random.default_rng(5)
+    # Noisy points, so that the booster (the only part that sees companions) grows trees.
+    points = [int(p) for p in np.clip(np.array(clean) + rng.integers(-1, 2, len(clean)), 0, 3)]
+
+    def fit(**companions: list[int]) -> DefaultClassifier:
+        return DefaultClassifier(blend=0.5, cutpoint_resamples=2).fit(
+            texts, points, valid_points=POINTS, companions=companions
+        )
+
+    alone = DefaultClassifier(blend=0.5, cutpoint_resamples=2).fit(
+        texts, points, valid_points=POINTS
+    )
+    assert np.array_equal(alone.predict_regression(texts), fit().predict_regression(texts))
+    shuffled = fit(style=[int(p) for p in rng.permutation(points)])
+    assert not np.allclose(alone.predict_regression(texts), shuffled.predict_regression(texts))
+
+
+def test_a_companion_without_one_score_per_essay_is_refused_by_name(training) -> None:
+    texts, points = training
+    with pytest.raises(InternalError, match="companion 'style' has 3 scores"):
+        DefaultClassifier().fit(texts, points, valid_points=POINTS, companions={"style": [1, 2, 3]})
