@@ -32,7 +32,7 @@ cut-points) and LightGBM's own text model; nothing is pickled.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Self
 
 import lightgbm as lgb
@@ -100,14 +100,14 @@ def _presence(design: Design) -> list[sp.csr_matrix]:
 
 
 def _stored_term_scores(
-    arrays: dict[str, Any], space: FeatureSpace, valid_points: list[int], companions: int = 0
+    arrays: dict[str, Any], space: FeatureSpace, valid_points: list[int]
 ) -> term_scores.TermScores:
     """The term-score tables of a stored model, checked against its vocabularies.
 
     Raises:
         ValueError: A table's shape does not match its vocabulary or the points.
     """
-    width = term_scores.column_count(valid_points) + companions
+    width = term_scores.column_count(valid_points)
     tables = []
     for name, size in (
         ("word_term_scores", space.word.size),
@@ -169,7 +169,6 @@ class DefaultClassifier(CriterionClassifier):
     spread_: float
     calibration_: IsotonicCalibration
     training_size_: int
-    companions_: list[str]
 
     def __init__(
         self,
@@ -202,31 +201,8 @@ class DefaultClassifier(CriterionClassifier):
         valid_points: Sequence[int],
         cache: FeatureCache | None = None,
         prompt: str = "",
-        companions: Mapping[str, Sequence[int]] | None = None,
     ) -> Self:
-        """Learn one criterion; see :meth:`CriterionClassifier.fit`.
-
-        Args:
-            companions: The same essays' points on the rubric's other criteria, by
-                name. Their term scores (out of fold for the training essays) join the
-                booster's inputs; scoring needs only the tables, never the companions'
-                points. None or empty trains the criterion alone.
-
-        Raises:
-            InternalError: ``algorithm_training_error``; also when a companion has not
-                one score per essay.
-        """
         check_training_data(texts, points, valid_points)
-        companion_columns = []
-        for name, scores in sorted((companions or {}).items()):
-            if len(scores) != len(texts):
-                raise InternalError(
-                    f"default algorithm: companion {name!r} has {len(scores)} scores for "
-                    f"{len(texts)} essays",
-                    code="algorithm_training_error",
-                )
-            companion_columns.append(np.asarray(scores, dtype=np.float64))
-        self.companions_ = sorted(companions or {})
         if self.cutpoint_rule not in CUTPOINT_RULES:
             raise InternalError(
                 f"default algorithm: cutpoint_rule must be one of {', '.join(CUTPOINT_RULES)},"
@@ -298,9 +274,7 @@ class DefaultClassifier(CriterionClassifier):
                 targets,
             )
             blocks = cache.shared("default.presence", key, lambda: _presence(design))
-            columns = np.column_stack(
-                [term_scores.score_targets(targets, valid), *companion_columns]
-            )
+            columns = term_scores.score_targets(targets, valid)
             term_folds = stacking.fold_ids(len(texts), int(self.folds), seed + TERM_FOLD_SEED)
             self.term_scores_ = term_scores.TermScores.fit(blocks, columns)
             stack = stacking.fit_stack(
@@ -436,7 +410,6 @@ class DefaultClassifier(CriterionClassifier):
             "spread": self.spread_,
             "training_size": self.training_size_,
             "cutpoint_rule": self.cutpoint_rule_,
-            "companions": self.companions_,
             "libraries": library_versions(),
         }
         return ModelData(self.algorithm_id, self.format_version, metadata, pack_arrays(arrays))
@@ -464,7 +437,6 @@ class DefaultClassifier(CriterionClassifier):
             classifier.alpha_ = float(meta["alpha"])
             classifier.training_size_ = int(meta["training_size"])
             classifier.cutpoint_rule_ = str(meta.get("cutpoint_rule", "bagged"))
-            classifier.companions_ = [str(name) for name in meta.get("companions", [])]
             classifier.spread_ = float(meta["spread"])
             classifier.calibration_ = IsotonicCalibration.from_arrays(
                 arrays["calibration_raw"], arrays["calibration_value"]
@@ -475,10 +447,7 @@ class DefaultClassifier(CriterionClassifier):
                 classifier.booster_ = stacking.booster_from_array(arrays["booster"])
                 classifier.ngrams_ = [str(g) for g in arrays["ngrams"].tolist() if g]
                 classifier.term_scores_ = _stored_term_scores(
-                    arrays,
-                    classifier.space_,
-                    classifier.valid_points_,
-                    len(classifier.companions_),
+                    arrays, classifier.space_, classifier.valid_points_
                 )
                 inputs = len(FEATURE_NAMES) + 1 + classifier.term_scores_.width
                 inputs += len(classifier.ngrams_)

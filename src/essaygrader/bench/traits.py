@@ -233,7 +233,6 @@ def run_trait_protocol(
     registry: AlgorithmRegistry | None = None,
     progress: Progress | None = None,
     advance: Callable[[], None] | None = None,
-    companions: bool = False,
 ) -> TraitProtocolResult:
     """Train one classifier per trait per prompt and fold, called directly, and measure.
 
@@ -247,8 +246,6 @@ def run_trait_protocol(
         registry: Where the algorithm is registered; the built-ins by default.
         progress: Called with a line of text as each prompt and fold finishes.
         advance: Called once per prompt and fold, for progress bars.
-        companions: Give each trait's classifier the training essays' other traits
-            (``overall`` included) as companion criteria, as a rubric's training does.
 
     Raises:
         BenchmarkDataError: The data is missing or malformed.
@@ -272,19 +269,14 @@ def run_trait_protocol(
             texts = [e.text for e in scored]
             train_cache, score_cache = FeatureCache(), FeatureCache()
             kappas = []
-            learned = {t: [traits[e.essay_id][t] for e in learn] for t in ranges}
             for trait, (low, high) in ranges.items():
                 valid = list(range(low, high + 1))
                 truth = [traits[e.essay_id][trait] for e in scored]
-                extra: dict[str, Any] = {}
-                if companions:
-                    extra["companions"] = {t: s for t, s in learned.items() if t != trait}
                 classifier = registry.new(algorithm_id).fit(
                     [e.text for e in learn],
-                    learned[trait],
+                    [traits[e.essay_id][trait] for e in learn],
                     valid_points=valid,
                     cache=train_cache,
-                    **extra,
                 )
                 predicted = [s.points for s in classifier.predict(texts, cache=score_cache)]
                 figures = result.figures.setdefault((prompt, trait), TraitFigures())

@@ -196,12 +196,6 @@ def _numbers(text: str, *, low: int, high: int, name: str) -> list[int]:
     "--traits-only", is_flag=True, help="Skip the holistic table (the trait tables include it)."
 )
 @click.option("--no-plus-plus", is_flag=True, help="Skip the ASAP++ split.")
-@click.option(
-    "--companions",
-    is_flag=True,
-    help="In the multi-trait protocol, give each trait's classifier the other traits of "
-    "its training essays as companion criteria.",
-)
 @click.option("--no-speed", is_flag=True, help="Skip the throughput, size and load-time runs.")
 @click.option(
     "--json",
@@ -219,7 +213,6 @@ def accuracy(
     plus_plus_dir: Path | None,
     traits_only: bool,
     no_plus_plus: bool,
-    companions: bool,
     no_speed: bool,
     json_path: Path | None,
 ) -> None:
@@ -266,7 +259,6 @@ def accuracy(
             split=split,
             registry=registry,
             progress=say,
-            companions=companions,
         )
         click.echo(format_trait_protocol(protocol))
         click.echo()
