@@ -67,8 +67,11 @@ def test_bench_grade_next_prints_both_learning_curves(tmp_path, monkeypatch):
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    table = result.output.split("chosen by")[1].splitlines()[1:]
+    curves, paired = result.output.split("chosen by")[1].split("grade-next - random, paired")
+    table = curves.splitlines()[1:]
     rows = {" ".join(line.split()[:2]): line.split()[2:] for line in table if line.strip()}
+    assert "at 100:" in paired
+    assert "ahead in 0 of 1" in paired  # the first step is the same draw in both arms
     assert set(rows) == {"P3 random", "P3 grade-next", "mean random", "mean grade-next"}
     assert all(
         len(values) == 3 and all(-1 <= float(v) <= 1 for v in values) for values in rows.values()
