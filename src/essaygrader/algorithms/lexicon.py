@@ -58,26 +58,17 @@ _DIGITS = re.compile(r"^\d+(?:[.,]\d+)*$")
 
 
 @cache
-def _word_frequencies() -> dict[str, int]:
+def word_frequencies() -> dict[str, int]:
+    """The frequency list: how often English at large uses each lower-case word."""
     from spellchecker import SpellChecker
 
     return dict(SpellChecker(language="en").word_frequency.dictionary)
 
 
-def word_frequencies() -> dict[str, int]:
-    """The frequency list: how often English at large uses each lower-case word."""
-    return _word_frequencies()
-
-
 @cache
 def corpus_total() -> int:
     """The number of words the frequency list counts."""
-    return sum(_word_frequencies().values())
-
-
-def corpus_count(word: str) -> int | None:
-    """How often the frequency list counts a lower-case word; None when it lacks it."""
-    return _word_frequencies().get(word)
+    return sum(word_frequencies().values())
 
 
 @cache
@@ -94,7 +85,7 @@ def word_info(word: str) -> tuple[bool, float, int]:
     Unknown words get frequency 0. Syllables come from pyphen's hyphenation points, with
     a vowel-group count as a floor because hyphenation never splits short words.
     """
-    count = _word_frequencies().get(word)
+    count = word_frequencies().get(word)
     hyphen_points = len(_hyphenator().positions(word))  # type: ignore[attr-defined]
     vowel_groups = len(re.findall(r"[aeiouy]+", word)) - (
         1 if word.endswith("e") and not word.endswith(("le", "ee")) and len(word) > 2 else 0

@@ -180,7 +180,8 @@ class OutboxRelay:
             if sent < len(group):
                 break
             start = end
-        unsent = [row for row in rows if row[0] not in set(sent_ids)]
+        done = set(sent_ids)
+        unsent = [row for row in rows if row[0] not in done]
         self._settle(sent_ids, unsent)
         return handed_over
 

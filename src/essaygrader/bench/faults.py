@@ -303,6 +303,16 @@ class Round:
         self.submitted += uuids
         return uuids
 
+    def grading_under_way(self, essays: int = 24) -> WorkerFleet:
+        """A slowly scoring item, trained, with ``essays`` submitted and grading begun:
+        where the faults that strike during grading strike. Returns the worker fleet."""
+        self.create_item("slow-scoring")
+        fleet = self.workers()
+        self.wait_trained(self.train())
+        self.submit(essays)
+        self.wait(lambda: self.attempts_started() > 0, "grading to start")
+        return fleet
+
     def attempts_started(self) -> int:
         with self.runtime.database.transaction(read_only=True) as session:
             return int(
@@ -385,11 +395,7 @@ class Round:
 
 
 def kill_grading(round_: Round, rng: random.Random) -> datetime:
-    round_.create_item("slow-scoring")
-    first = round_.workers()
-    round_.wait_trained(round_.train())
-    round_.submit(24)
-    round_.wait(lambda: round_.attempts_started() > 0, "grading to start")
+    first = round_.grading_under_way()
     time.sleep(rng.uniform(0.0, 2.0))
     first.kill()
     killed = utcnow()
@@ -414,11 +420,7 @@ def kill_training(round_: Round, rng: random.Random) -> datetime:
 
 
 def pool_child(round_: Round, rng: random.Random) -> datetime:
-    round_.create_item("slow-scoring")
-    fleet = round_.workers()
-    round_.wait_trained(round_.train())
-    round_.submit(24)
-    round_.wait(lambda: round_.attempts_started() > 0, "grading to start")
+    fleet = round_.grading_under_way()
     time.sleep(rng.uniform(0.0, 1.5))
     children = fleet.pool_processes()
     if not children:
@@ -452,11 +454,7 @@ def pg_terminate(round_: Round, rng: random.Random) -> datetime:
     if round_.runtime.database.dialect != "postgresql":
         round_.result.notes.append("skipped: needs PostgreSQL")
         return utcnow()
-    round_.create_item("slow-scoring")
-    round_.workers()
-    round_.wait_trained(round_.train())
-    round_.submit(24)
-    round_.wait(lambda: round_.attempts_started() > 0, "grading to start")
+    round_.grading_under_way()
     for _ in range(3):
         time.sleep(rng.uniform(0.2, 1.5))
         with round_.runtime.database.engine.begin() as connection:

@@ -19,7 +19,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -101,6 +101,11 @@ class ItemProfile:
     off_topic_below: float
     prompt_shingles: tuple[int, ...]
     version: int = PROFILE_VERSION
+
+    @cached_property
+    def weight_of(self) -> dict[str, float]:
+        """Each topic stem's weight, looked up once per profile rather than per essay."""
+        return dict(zip(self.topic_terms, self.topic_weights, strict=True))
 
     @property
     def judges_topic(self) -> bool:
@@ -297,11 +302,10 @@ def topic_score(stems: Sequence[str], profile: ItemProfile) -> float:
     graded essays' spread, plus :data:`TOPICALITY_WEIGHT` times its topicality in units of
     their median. Two views of one question; together they separate essays of other
     questions better than either (README, "Advisory flags")."""
-    weights = dict(zip(profile.topic_terms, profile.topic_weights, strict=True))
     key = zip(profile.key_terms, profile.key_shares, strict=True)
     return _combine(
         key_evidence(stems, key),
-        topicality(stems, weights),
+        topicality(stems, profile.weight_of),
         profile.evidence_scale,
         profile.topic_scale,
     )
