@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from essaygrader.algorithms.flags.checks import FLAG_CODES, advisory_flags
+from essaygrader.algorithms.flags.checks import FLAG_CODES, Flag, advisory_flags
 from essaygrader.algorithms.flags.profile import build_profile
 from essaygrader.algorithms.flags.text import text_signature, words_of
-from essaygrader.bench.datasets import AsapEssay, load_asap, read_folds
+from essaygrader.bench.datasets import ASAP_SCORE_RANGES, AsapEssay, load_asap, read_folds
 
 # Written for this benchmark: what each ASAP prompt asks, in our own words.
 BENCH_PROMPTS: dict[int, str] = {
@@ -63,6 +63,19 @@ _KEYBOARD = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _SYMBOLS = string.punctuation + string.digits
 
 
+@dataclass(frozen=True)
+class FalseFlag:
+    """A real essay that got a flag: which, and what its raters scored it."""
+
+    prompt: int
+    fold: int
+    essay_id: int
+    score: int
+    words: int
+    code: str
+    message: str
+
+
 @dataclass
 class PromptRates:
     """One prompt's counts: real essays flagged, and generated cases caught, per flag."""
@@ -73,6 +86,7 @@ class PromptRates:
     cases: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FLAG_CODES, 0))
     caught: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FLAG_CODES, 0))
     folds: list[int] = field(default_factory=lambda: [0])
+    false_flags: list[FalseFlag] = field(default_factory=list)
 
 
 def keyboard_mash(rng: random.Random) -> str:
@@ -134,7 +148,11 @@ def pasted_prompt(prompt: str, rng: random.Random) -> str:
 
 
 def measure_prompt(
-    essays: list[AsapEssay], prompt: int, train_ids: frozenset[int], rng: random.Random
+    essays: list[AsapEssay],
+    prompt: int,
+    train_ids: frozenset[int],
+    rng: random.Random,
+    fold: int = 0,
 ) -> PromptRates:
     """Build the item from the training essays, then flag real and generated essays."""
     own = [e for e in essays if e.prompt == prompt]
@@ -147,17 +165,30 @@ def measure_prompt(
     position = {e.essay_id: i for i, e in enumerate(own)}
     rates = PromptRates(prompt)
 
-    def flag_codes(text: str, skip: int | None = None) -> dict[str, str | None]:
+    def flags_of(text: str, skip: int | None = None) -> list[Flag]:
         keep = [i for i in range(len(own)) if i != skip]
-        flags = advisory_flags(
+        return advisory_flags(
             text, profile, text_signature(text), signatures[keep], [uuids[i] for i in keep]
         )
-        return {f.code: f.submission_uuid for f in flags}
+
+    def flag_codes(text: str) -> dict[str, str | None]:
+        return {f.code: f.submission_uuid for f in flags_of(text)}
 
     for essay in test:
         rates.real += 1
-        for code in flag_codes(essay.text, skip=position[essay.essay_id]):
-            rates.falsely[code] += 1
+        for flag in flags_of(essay.text, skip=position[essay.essay_id]):
+            rates.falsely[flag.code] += 1
+            rates.false_flags.append(
+                FalseFlag(
+                    prompt,
+                    fold,
+                    essay.essay_id,
+                    essay.score,
+                    len(words_of(essay.text)),
+                    flag.code,
+                    flag.message,
+                )
+            )
 
     others = [e for e in essays if e.prompt != prompt and len(words_of(e.text)) >= 20]
     long_enough = [e for e in test if len(words_of(e.text)) >= 50]
@@ -213,12 +244,13 @@ def run_flags(
         for k in folds:
             progress(f"prompt {prompt} fold {k}")
             rng = random.Random(seed * 1000 + prompt + 100 * k)
-            rates = measure_prompt(essays, prompt, split[k].train | split[k].dev, rng)
+            rates = measure_prompt(essays, prompt, split[k].train | split[k].dev, rng, k)
             total.real += rates.real
             for code in FLAG_CODES:
                 total.falsely[code] += rates.falsely[code]
                 total.cases[code] += rates.cases[code]
                 total.caught[code] += rates.caught[code]
+            total.false_flags += rates.false_flags
         total.folds = list(folds)
         results.append(total)
     return results
@@ -248,4 +280,21 @@ def format_flags(results: list[PromptRates]) -> str:
         f"real essays: {sum(r.real for r in results)}; cases per flag and prompt: "
         f"{CASES_PER_FLAG * len(results[0].folds)}"
     )
+    return "\n".join(lines)
+
+
+def format_false_flags(results: list[PromptRates], code: str) -> str:
+    """Every real essay that got flag ``code``, with the score its raters gave it (an
+    essay scored at the bottom of the range may be one raters also found off the mark)."""
+    rows = [f for r in results for f in r.false_flags if f.code == code]
+    lines = [
+        f"real essays flagged {code}: {len(rows)}",
+        "prompt fold  essay  score  words  message",
+    ]
+    for f in rows:
+        low, high = ASAP_SCORE_RANGES[f.prompt]
+        lines.append(
+            f"P{f.prompt:<5} {f.fold:>4}  {f.essay_id:>5}  {f.score:>2}/{low}-{high}  "
+            f"{f.words:>5}  {f.message}"
+        )
     return "\n".join(lines)

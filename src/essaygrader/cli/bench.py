@@ -364,7 +364,13 @@ def training(data_dir: Path, algorithm: str, essays: int, criteria: int, prompts
     show_default=True,
     help="Folds of the 5-fold split, counted together (thresholds were chosen on 1-4).",
 )
-def flags(data_dir: Path, prompts: str, seed: int, folds: str) -> None:
+@click.option(
+    "--list-false",
+    "list_false",
+    type=click.Choice(["too_short", "not_text", "duplicate", "copied_prompt", "off_topic"]),
+    help="Also list the real essays that got this flag, with their raters' score.",
+)
+def flags(data_dir: Path, prompts: str, seed: int, folds: str, list_false: str | None) -> None:
     """Advisory flags: real essays falsely flagged and generated bad cases caught, per flag.
 
     Each prompt's item is a fold's train and dev essays with a prompt written for the
@@ -372,7 +378,7 @@ def flags(data_dir: Path, prompts: str, seed: int, folds: str) -> None:
     symbols, edited copies, the prompt pasted back, essays of other prompts and cut-down
     essays are generated at run time.
     """
-    from essaygrader.bench.flags import format_flags, run_flags
+    from essaygrader.bench.flags import format_false_flags, format_flags, run_flags
 
     results = run_flags(
         data_dir,
@@ -382,6 +388,8 @@ def flags(data_dir: Path, prompts: str, seed: int, folds: str) -> None:
         folds=_numbers(folds, low=0, high=4, name="--folds"),
     )
     click.echo(format_flags(results))
+    if list_false:
+        click.echo(format_false_flags(results, list_false))
 
 
 @bench.command("grade-next")

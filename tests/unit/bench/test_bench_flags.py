@@ -9,6 +9,7 @@ from essaygrader.cli.main import cli
 from tests.unit.bench.test_accuracy_smoke import _shared_data
 
 pytestmark = pytest.mark.slow
+LIST_OFF_TOPIC = ("--list-false", "off_topic")
 
 
 def test_bench_flags_prints_false_and_caught_rates_per_flag(tmp_path, monkeypatch):
@@ -86,3 +87,31 @@ def test_bench_grade_next_offers_every_chooser_and_defaults_to_the_apis():
     # The CLI lists the choosers by hand (it imports the bench lazily): they must agree.
     assert list(strategy.type.choices) == list(CHOOSERS)
     assert strategy.default == "mixed"
+
+
+def test_bench_flags_lists_the_real_essays_it_counted_as_falsely_flagged(tmp_path, monkeypatch):
+    data = _shared_data()
+    monkeypatch.setenv("ESSAYGRADER_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(
+        cli,
+        ["bench", "flags", "--data", str(data / "asap"), "--prompts", "3", *LIST_OFF_TOPIC],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    table, listing = result.output.split("real essays flagged off_topic: ")
+    real = int(table.split("real essays: ")[1].split(";")[0])
+    rate = float(
+        next(line for line in table.splitlines() if line.startswith("off_topic"))
+        .split()[-1]
+        .rstrip("%")
+    )
+    count = int(listing.splitlines()[0])
+    rows = [line for line in listing.splitlines()[2:] if line.strip()]
+    assert count > 0
+    assert len(rows) == count == round(rate * real / 100)
+    for row in rows:
+        prompt, fold, essay, score = row.split()[:4]
+        assert (prompt, fold) == ("P3", "0")
+        assert int(essay) > 0
+        assert score.endswith("/0-3")
+        assert "unlike the item's graded essays" in row
