@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 
 import numpy as np
 import pytest
 
 from essaygrader.algorithms.flags import ItemProfile, advisory_flags, build_profile, text_signature
-from essaygrader.algorithms.flags.profile import key_evidence, topic_stems
+from essaygrader.algorithms.flags.profile import key_evidence, key_slopes, topic_stems
 from essaygrader.algorithms.flags.text import (
     signature_bytes,
     signature_from_bytes,
@@ -131,6 +132,59 @@ def test_the_key_stems_weigh_for_essays_that_use_them_and_against_those_that_do_
     off = topic_stems(words_of("Computers help students find information for their homework"))
     assert key_evidence(on, key) > 3.0
     assert key_evidence(off, key) < -2.0
+
+
+def test_a_long_essay_without_the_key_stems_counts_further_off_than_a_typical_one() -> None:
+    key = [("laugh", 0.6)]
+    typical = 100.0
+    lacking = ["compu"] * 100
+    long_lacking = ["compu"] * 400
+    using, long_using = [*lacking, "laugh"], [*long_lacking, "laugh"]
+    flat = key_evidence(long_lacking, key)
+    sloped = key_evidence(long_lacking, key, typical=typical, slopes=[1.0])
+    assert sloped < flat - 1.0
+    # An essay of the typical length or shorter keeps the item's share.
+    assert key_evidence(lacking, key, typical=typical, slopes=[1.0]) == key_evidence(lacking, key)
+    short = lacking[:50]
+    assert key_evidence(short, key, typical=typical, slopes=[1.0]) == key_evidence(short, key)
+    # Where long essays on the item use the stem more, a long essay using it looks more
+    # like one of them.
+    assert key_evidence(long_using, key, typical=typical, slopes=[1.0]) > key_evidence(
+        long_using, key
+    )
+    assert key_evidence(using, key, typical=typical, slopes=[1.0]) > 0
+
+
+def test_a_key_stems_slope_is_how_much_more_the_longer_essays_use_it() -> None:
+    sizes = [50] * 30 + [200] * 30
+    essays = [Counter({"laugh": 1}) for _ in range(60)]  # every essay uses it
+    for i in range(30):  # a third of the short essays and all the long ones use "funny"
+        if i % 3 == 0:
+            essays[i]["funny"] = 1
+        essays[30 + i]["funny"] = 1
+    for i in range(0, 60, 2):  # half of each use "story"
+        essays[i]["story"] = 1
+    laugh, funny, story = key_slopes(["laugh", "funny", "story"], essays, sizes)
+    assert laugh == pytest.approx(0.0)
+    assert story == pytest.approx(0.0)
+    assert funny > 1.0
+    # An item of too few essays, or of one length, has no slopes.
+    assert key_slopes(["funny"], essays[:10], sizes[:10]) == [0.0]
+    assert key_slopes(["funny"], essays, [80] * 60) == [0.0]
+
+
+def test_a_profile_of_the_second_version_loads_and_judges_topic_as_before(
+    item: tuple[ItemProfile, list[str], random.Random],
+) -> None:
+    profile, _, rng = item
+    assert any(v > 0 for v in profile.key_slopes)
+    old = {k: v for k, v in profile.to_json().items() if k not in ("key_slopes", "stems_median")}
+    loaded = ItemProfile.from_json({**old, "version": 2})
+    assert loaded.key_slopes == ()
+    assert loaded.stems_median == 0.0
+    assert loaded.judges_topic
+    assert "off_topic" in _codes(_essay(OTHER, rng, 160), loaded)
+    assert "off_topic" not in _codes(_essay(TOPIC, rng, 160), loaded)
 
 
 def test_another_form_of_the_items_words_is_on_topic() -> None:

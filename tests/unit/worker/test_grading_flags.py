@@ -153,6 +153,8 @@ def test_a_profile_out_of_bounds_is_refused():
         evidence_scale=2.0,
         off_topic_below=0.1,
         prompt_shingles=(1, 2),
+        stems_median=60.0,
+        key_slopes=(0.5,),
     )
     assert ItemProfile.from_json(profile.to_json()) == profile
     for change, message in (
@@ -162,8 +164,13 @@ def test_a_profile_out_of_bounds_is_refused():
         ({"topic_terms": [""]}, "words of 1 to"),
         ({"essays": 0}, "negative"),
         ({"key_shares": [1.5]}, "shares from 0 to 1"),
-        ({"key_terms": ["garde"] * 31, "key_shares": [0.5] * 31}, "key terms"),
-        ({"version": 3}, "not an item profile"),
+        ({"key_terms": ["garde"] * 31, "key_shares": [0.5] * 31, "key_slopes": []}, "key terms"),
+        ({"key_slopes": [0.5, 0.5]}, "differ in length"),
+        ({"key_slopes": [-0.1]}, "key_slopes must be from 0 to"),
+        ({"key_slopes": [11.0]}, "key_slopes must be from 0 to"),
+        ({"stems_median": -1.0}, "stems_median must not be negative"),
+        ({"stems_median": float("inf")}, "not finite"),
+        ({"version": 4}, "not an item profile"),
     ):
         with pytest.raises(ValueError, match=message):
             ItemProfile.from_json({**profile.to_json(), **change})

@@ -23,14 +23,16 @@ from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from essaygrader.algorithms.flags.text import shingles, words_of
 from essaygrader.algorithms.lexicon import FUNCTION_WORDS, corpus_total, word_frequencies
 
-PROFILE_VERSION = 2
+PROFILE_VERSION = 3
 # Version 1 profiles (word-based topic terms) still load; their off-topic check is off until
-# the item is trained again.
-_OLD_VERSIONS = (1,)
+# the item is trained again. Version 2 profiles (no key-stem slopes) load and judge topic
+# as they did, the key stems' chance of use not growing with the essay's length.
+_OLD_VERSIONS = (1, 2)
 PROMPT_SHINGLE_WORDS = 3
 TOPIC_TERMS = 3000
 STEM_CHARS = 5
@@ -61,6 +63,10 @@ TOPICALITY_WEIGHT = 2.0
 # Bounds of the shares in the key-stem evidence (no stem proves or disproves alone).
 _SHARE_BOUNDS = (0.01, 0.99)
 _CHANCE_BOUNDS = (1e-4, 0.99)
+# A key stem's slope (how its log-odds of use grow with the log of the essay's length) is
+# fitted when the item has this many graded essays, and kept within these bounds.
+MIN_SLOPE_ESSAYS = 20
+MAX_SLOPE = 10.0
 # Below this many graded essays a percentile is little more than the lowest score, so the
 # off-topic threshold is also bounded by the scores' mean less SMALL_ITEM_SPREADS standard
 # deviations (if lower, down to half the quantile): few essays mean fewer false flags,
@@ -85,6 +91,10 @@ class ItemProfile:
         evidence_scale: The spread (standard deviation) of their key-stem evidence.
         off_topic_below: A :func:`topic_score` below this is ``off_topic``.
         prompt_shingles: Hashes of the prompt's word 3-grams.
+        stems_median: The median count of content stems in the graded essays.
+        key_slopes: Per key stem, how much more its use grows than its share says in an
+            essay longer than ``stems_median`` (:func:`key_evidence`); empty in a
+            version 2 profile.
         version: :data:`PROFILE_VERSION`; a version 1 profile, loaded from a set trained
             before stems, has no key stems and no off-topic check.
     """
@@ -100,6 +110,8 @@ class ItemProfile:
     evidence_scale: float
     off_topic_below: float
     prompt_shingles: tuple[int, ...]
+    stems_median: float = 0.0
+    key_slopes: tuple[float, ...] = ()
     version: int = PROFILE_VERSION
 
     @cached_property
@@ -120,6 +132,7 @@ class ItemProfile:
         data["key_terms"] = list(self.key_terms)
         data["key_shares"] = list(self.key_shares)
         data["prompt_shingles"] = list(self.prompt_shingles)
+        data["key_slopes"] = list(self.key_slopes)
         return data
 
     @classmethod
@@ -140,7 +153,8 @@ class ItemProfile:
             *_OLD_VERSIONS,
         ):
             raise ValueError(f"not an item profile of version {PROFILE_VERSION}")
-        old = data["version"] != PROFILE_VERSION
+        old = data["version"] == 1
+        sloped = data["version"] >= 3
         try:
             raw_shingles = data["prompt_shingles"]
             if old:
@@ -148,12 +162,15 @@ class ItemProfile:
             else:
                 raw_terms, raw_weights = data["topic_terms"], data["topic_weights"]
                 raw_keys, raw_shares = data["key_terms"], data["key_shares"]
-            lists = (raw_terms, raw_weights, raw_keys, raw_shares, raw_shingles)
+            raw_slopes = data["key_slopes"] if sloped else []
+            lists = (raw_terms, raw_weights, raw_keys, raw_shares, raw_shingles, raw_slopes)
             if not all(isinstance(v, list) for v in lists):
                 raise ValueError(
-                    "topic_terms, topic_weights, key_terms, key_shares and prompt_shingles "
-                    "must be lists"
+                    "topic_terms, topic_weights, key_terms, key_shares, key_slopes and "
+                    "prompt_shingles must be lists"
                 )
+            if raw_slopes and len(raw_slopes) != len(raw_keys):
+                raise ValueError("key_terms and key_slopes differ in length")
             if len(raw_terms) > TOPIC_TERMS or len(raw_shingles) > MAX_PROMPT_SHINGLES:
                 raise ValueError(
                     f"item profile too large: {len(raw_terms)} terms (at most {TOPIC_TERMS}), "
@@ -183,6 +200,8 @@ class ItemProfile:
                 evidence_scale=0.0 if old else float(data["evidence_scale"]),
                 off_topic_below=0.0 if old else float(data["off_topic_below"]),
                 prompt_shingles=tuple(raw_shingles),
+                stems_median=float(data["stems_median"]) if sloped else 0.0,
+                key_slopes=tuple(float(v) for v in raw_slopes),
                 version=int(data["version"]),
             )
         except (KeyError, TypeError) as exc:
@@ -192,8 +211,10 @@ class ItemProfile:
             profile.topic_scale,
             profile.evidence_scale,
             profile.off_topic_below,
+            profile.stems_median,
             *profile.topic_weights,
             *profile.key_shares,
+            *profile.key_slopes,
         )
         if not all(math.isfinite(n) for n in numbers):
             raise ValueError("item profile holds a number that is not finite")
@@ -201,6 +222,10 @@ class ItemProfile:
             raise ValueError("item profile counts must not be negative")
         if not all(0.0 <= v <= 1.0 for v in profile.key_shares):
             raise ValueError("key_shares must be shares from 0 to 1")
+        if profile.stems_median < 0 or not all(0.0 <= v <= MAX_SLOPE for v in profile.key_slopes):
+            raise ValueError(
+                f"stems_median must not be negative, key_slopes must be from 0 to {MAX_SLOPE}"
+            )
         return profile
 
 
@@ -266,7 +291,13 @@ def term_weight(item_share: float, essay_share: float, word: str) -> float:
     return min(_MAX_SPECIFICITY, max(0.0, ratio)) ** 2 * essay_share
 
 
-def key_evidence(stems: Sequence[str], key: Iterable[tuple[str, float]]) -> float:
+def key_evidence(
+    stems: Sequence[str],
+    key: Iterable[tuple[str, float]],
+    *,
+    typical: float = 0.0,
+    slopes: Sequence[float] = (),
+) -> float:
     """How much more likely the essay's use of the key stems is on the item than off it.
 
     A naive Bayes log-likelihood ratio over the key stems, each used or not: on the item,
@@ -275,12 +306,29 @@ def key_evidence(stems: Sequence[str], key: Iterable[tuple[str, float]]) -> floa
     question nearly always names what the question is about ("laughter", "computers"),
     which essays on other questions seldom do, while the topicality alone can be fooled
     by an essay in the same register on another question.
+
+    An essay longer than ``typical`` content stems is more likely to use a key stem on
+    the item too: its log-odds of use grow by the stem's slope times the log of the
+    essay's length over ``typical``, so that a long essay that never uses the item's key
+    words counts further from the item than a typical one. Shorter essays keep the
+    item's share (on ASAP, lowering it for them let short essays of other prompts
+    through).
+
+    Args:
+        stems: The essay's content stems (:func:`topic_stems`).
+        key: The key stems with the share of the item's essays that use each.
+        typical: The item's median count of content stems; 0 leaves every share as it is.
+        slopes: Per key stem, its slope (:func:`key_slopes`); empty for none.
     """
     used = set(stems)
     size = len(stems)
+    stretch = math.log(size / typical) if typical > 0 and size > typical else 0.0
     evidence = 0.0
-    for term, share in key:
+    for i, (term, share) in enumerate(key):
         on = min(_SHARE_BOUNDS[1], max(_SHARE_BOUNDS[0], share))
+        if stretch > 0 and i < len(slopes) and slopes[i] > 0:
+            on = 1.0 / (1.0 + (1.0 - on) / on * math.exp(-slopes[i] * stretch))
+            on = min(_SHARE_BOUNDS[1], on)
         off = 1.0 - (1.0 - background_share(term)) ** size
         off = min(_CHANCE_BOUNDS[1], max(_CHANCE_BOUNDS[0], off))
         if term in used:
@@ -304,7 +352,7 @@ def topic_score(stems: Sequence[str], profile: ItemProfile) -> float:
     questions better than either (README, "Advisory flags")."""
     key = zip(profile.key_terms, profile.key_shares, strict=True)
     return _combine(
-        key_evidence(stems, key),
+        key_evidence(stems, key, typical=profile.stems_median, slopes=profile.key_slopes),
         topicality(stems, profile.weight_of),
         profile.evidence_scale,
         profile.topic_scale,
@@ -357,6 +405,8 @@ def build_profile(texts: Sequence[str], prompt: str = "") -> ItemProfile:
 
     essay_stems = [topic_stems(w) for w in words]
     essay_counts = [Counter(stems) for stems in essay_stems]
+    sizes = [len(stems) for stems in essay_stems]
+    stems_median = float(np.median(sizes))
     counts: Counter[str] = Counter()
     essays_using: Counter[str] = Counter()
     for own in [*essay_counts, Counter(topic_stems(words_of(prompt)))]:
@@ -372,6 +422,7 @@ def build_profile(texts: Sequence[str], prompt: str = "") -> ItemProfile:
     }
     top = sorted((w for w in weights if weights[w] > 0), key=lambda w: -weights[w])[:TOPIC_TERMS]
     key = top[:KEY_TERMS]
+    slopes = key_slopes(key, essay_counts, sizes)
     # Each essay is scored as if the profile had been learned without it, so that the
     # threshold is not flattered by the essay's own words.
     topical, evidence = [], []
@@ -384,7 +435,7 @@ def build_profile(texts: Sequence[str], prompt: str = "") -> ItemProfile:
         }
         topical.append(topicality(stems, held_out))
         shares = [(w, (essays_using[w] - (w in own)) / (members - 1)) for w in key]
-        evidence.append(key_evidence(stems, shares))
+        evidence.append(key_evidence(stems, shares, typical=stems_median, slopes=slopes))
     topic_scale = float(np.median(topical))
     evidence_scale = float(np.std(evidence))
     judged = [
@@ -395,7 +446,7 @@ def build_profile(texts: Sequence[str], prompt: str = "") -> ItemProfile:
     if topic_scale > 0 and evidence_scale > 0 and judged:
         off_topic_below = _lower_bound(judged, OFF_TOPIC_QUANTILE)
     else:  # too few or too alike essays to judge topic by: no off_topic flags
-        key, topic_scale, evidence_scale, off_topic_below = [], 0.0, 0.0, 0.0
+        key, slopes, topic_scale, evidence_scale, off_topic_below = [], [], 0.0, 0.0, 0.0
     return ItemProfile(
         essays=len(texts),
         words_median=float(np.median(lengths)),
@@ -408,4 +459,47 @@ def build_profile(texts: Sequence[str], prompt: str = "") -> ItemProfile:
         evidence_scale=round(evidence_scale, 6),
         off_topic_below=round(off_topic_below, 6),
         prompt_shingles=prompt_hashes(prompt),
+        stems_median=stems_median,
+        key_slopes=tuple(round(v, 5) for v in slopes),
     )
+
+
+def key_slopes(
+    key: Sequence[str], essay_counts: Sequence[Counter[str]], sizes: Sequence[int]
+) -> list[float]:
+    """Per key stem, how its log-odds of use grow with the log of an essay's length.
+
+    The item's essays are split at their median length; the slope is the difference of
+    the stem's log-odds of use in the longer and the shorter half (each share smoothed by
+    half an essay) over the difference of their median log lengths, at least 0 and at
+    most :data:`MAX_SLOPE`. All 0 for an item of fewer than :data:`MIN_SLOPE_ESSAYS`
+    essays or of essays all of one length. Fitted once on all the item's essays: the
+    leave-one-out scores behind the threshold leave an essay out of the shares, not of
+    the slopes (one essay of hundreds moves a slope little).
+
+    Args:
+        key: The key stems.
+        essay_counts: Each graded essay's stem counts.
+        sizes: Each graded essay's count of content stems.
+    """
+    lengths = np.asarray(sizes, dtype=np.float64)
+    if len(lengths) < MIN_SLOPE_ESSAYS:
+        return [0.0] * len(key)
+    longer = lengths > np.median(lengths)
+    if not longer.any() or longer.all():
+        return [0.0] * len(key)
+    logs = np.log(np.maximum(lengths, 1.0))
+    apart = float(np.median(logs[longer]) - np.median(logs[~longer]))
+    if apart <= 0:
+        return [0.0] * len(key)
+
+    def log_odds(used: NDArray[np.bool_], half: NDArray[np.bool_]) -> float:
+        share = (used[half].sum() + 0.5) / (half.sum() + 1.0)
+        return math.log(share / (1.0 - share))
+
+    slopes = []
+    for term in key:
+        used = np.array([term in counts for counts in essay_counts])
+        slope = (log_odds(used, longer) - log_odds(used, ~longer)) / apart
+        slopes.append(min(MAX_SLOPE, max(0.0, slope)))
+    return slopes
