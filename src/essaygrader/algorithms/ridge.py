@@ -126,3 +126,48 @@ def fit_ridge_loo(decomposition: GramDecomposition, targets: NDArray[np.float64]
     # One essay has no "others" to predict it from; the mean is the only honest guess.
     loo = targets - residuals[:, best] if n > 1 else np.full(n, mean)
     return RidgeFit(dual=dual, intercept_shift=mean, alpha=float(alphas[best]), loo_predictions=loo)
+
+
+def fit_weighted_ridge_loo(
+    gram: NDArray[np.float64],
+    targets: NDArray[np.float64],
+    row_weights: NDArray[np.float64],
+    scored: NDArray[np.bool_],
+    *,
+    error_weights: NDArray[np.float64] | None = None,
+) -> tuple[RidgeFit, NDArray[np.float64]]:
+    """Ridge with weighted rows, its regularisation chosen by leave-one-out on some rows.
+
+    Minimises ``Σ wᵢ (yᵢ - b₀ - xᵢ·b)² + a |b|²`` with an unpenalised intercept, from the
+    uncentred Gram matrix ``X Xᵀ`` of every row. The leave-one-out error that picks
+    ``a`` is counted on the ``scored`` rows only (the graded essays, when the others
+    carry pseudo-labels), each row's squared error times ``error_weights`` when given.
+
+    Returns:
+        The fit, whose ``dual`` gives the primal weights as ``Xᵀ dual - μ Σ dual``, and
+        ``μ``'s row weights ``p`` (``μ = Xᵀ p``, the weighted mean row).
+    """
+    n = len(targets)
+    share = row_weights / row_weights.sum()
+    mean = float(share @ targets)
+    kp = gram @ share
+    centred = gram - kp[None, :] - kp[:, None] + float(share @ kp)
+    root = np.sqrt(row_weights)
+    scaled = root[:, None] * centred * root[None, :]
+    values, vectors = np.linalg.eigh((scaled + scaled.T) / 2.0)
+    values = np.clip(values, 0.0, None)
+    projected = vectors.T @ (root * (targets - mean))
+    alphas = RELATIVE_ALPHAS * max(float(values.sum()) / n, 1e-12)
+    shrink = values[:, None] / (values[:, None] + alphas[None, :])
+    fitted = vectors @ (shrink * projected[:, None])
+    leverage = (vectors * vectors) @ shrink + share[:, None]
+    residuals = (root[:, None] * (targets - mean)[:, None] - fitted) / np.clip(
+        1.0 - leverage, 1e-9, None
+    )
+    residuals = residuals / root[:, None]
+    counted = np.ones(n) if error_weights is None else np.asarray(error_weights, dtype=np.float64)
+    best = int(np.argmin(counted[scored] @ (residuals[scored] ** 2)))
+    dual = root * (vectors @ (projected / (values + alphas[best])))
+    loo = targets - residuals[:, best]
+    fit = RidgeFit(dual=dual, intercept_shift=mean, alpha=float(alphas[best]), loo_predictions=loo)
+    return fit, share
