@@ -29,10 +29,7 @@ _INT = r"-?\d{1,10}"
 _FLOAT = r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|-?inf|-?nan"
 _NAME = r"[A-Za-z0-9_.\-]+"
 _INFO = rf"none|\[(?:{_FLOAT}):(?:{_FLOAT})\]"
-_OBJECTIVE = re.compile(
-    rf"regression|lambdarank|rank_xendcg|binary sigmoid:(?:{_FLOAT})"
-    rf"|multiclass num_class:(\d{{1,3}})"
-)
+_OBJECTIVE = re.compile(rf"regression|binary sigmoid:(?:{_FLOAT})|multiclass num_class:(\d{{1,3}})")
 _LISTS: dict[str, re.Pattern[str]] = {}
 _HEADER_KEYS = (
     "version",

@@ -94,7 +94,6 @@ def fit_cutpoints_bagged(
     *,
     resamples: int = 20,
     seed: int = 0,
-    weights: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     """:func:`fit_cutpoints` averaged over bootstrap resamples of the essays.
 
@@ -109,23 +108,17 @@ def fit_cutpoints_bagged(
         valid_points: Every point value the criterion allows.
         resamples: How many bootstrap resamples; 0 is plain :func:`fit_cutpoints`.
         seed: Seeds the resampling, so the thresholds are reproducible.
-        weights: Draw each resample's essays with chances in proportion to these, and
-            leave out the fit on the (unweighted) full sample; None: every essay alike.
 
     Raises:
         ValueError: Lengths differ or a target is not a valid point.
     """
     pred = np.asarray(predictions, dtype=np.float64)
     true = np.asarray(targets, dtype=np.int64)
-    fitted = [] if weights is not None else [fit_cutpoints(pred, true, valid_points)]
-    chances = None if weights is None else np.asarray(weights, dtype=np.float64) / np.sum(weights)
+    fitted = [fit_cutpoints(pred, true, valid_points)]
     if len(pred) > 1:
         rng = np.random.default_rng(seed)
         for _ in range(resamples):
-            if chances is None:
-                rows = rng.integers(0, len(pred), len(pred))
-            else:
-                rows = rng.choice(len(pred), len(pred), p=chances)
+            rows = rng.integers(0, len(pred), len(pred))
             fitted.append(fit_cutpoints(pred[rows], true[rows], valid_points))
     # Each fit is increasing, so their mean is too; sorting guards against rounding.
     return np.sort(np.mean(fitted, axis=0))
@@ -189,10 +182,8 @@ def fit_cutpoints_stretch(
     predictions: NDArray[np.float64],
     targets: Sequence[int] | NDArray[np.int64],
     valid_points: Sequence[int],
-    weights: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
-    """Cut-points of plain rounding after the affine stretch that maximises QWK
-    (counting each essay ``weights`` times, when given).
+    """Cut-points of plain rounding after the affine stretch that maximises QWK.
 
     Two parameters instead of one per threshold: a scale about the mean score, which
     undoes shrinkage, and a shift. With many point values and few essays on each, the
@@ -208,10 +199,9 @@ def fit_cutpoints_stretch(
     true = _ranks(targets, values, len(pred))
     if len(values) < 2 or len(pred) == 0:
         return rounding
-    counts = None if weights is None else np.asarray(weights, dtype=np.float64)
-    centre = float(np.average(np.asarray(values)[true], weights=counts))
+    centre = float(np.mean(np.asarray(values)[true]))
     step = float(np.median(np.diff(values)))
-    disagreement = quadratic_weights(values)
+    weights = quadratic_weights(values)
 
     def stretched(scale: float, shift: float) -> NDArray[np.float64]:
         # Stretched, p reaches the rounding threshold r from p = centre + (r - centre
@@ -223,7 +213,7 @@ def fit_cutpoints_stretch(
         for scale in scales:
             for shift in shifts:
                 assigned = np.searchsorted(stretched(scale, shift), pred, side="right")
-                kappa = _kappa(true, assigned, disagreement, counts)
+                kappa = _kappa(true, assigned, weights)
                 if kappa > best_kappa + 1e-12:
                     best, best_kappa = (float(scale), float(shift)), kappa
         return best
@@ -309,15 +299,7 @@ def _ranks(
 
 
 def _kappa(
-    true: NDArray[np.int64],
-    assigned: NDArray[np.int64],
-    weights: NDArray[np.float64],
-    counts: NDArray[np.float64] | None = None,
+    true: NDArray[np.int64], assigned: NDArray[np.int64], weights: NDArray[np.float64]
 ) -> float:
-    """QWK from class indices, without building label lists; each essay counted
-    ``counts`` times when given."""
-    if counts is None:
-        return kappa_from_confusion(index_confusion(true, assigned, len(weights)), weights)
-    size = len(weights)
-    matrix = np.bincount(true * size + assigned, weights=counts, minlength=size * size)
-    return kappa_from_confusion(matrix.reshape(size, size), weights)
+    """QWK from class indices, without building label lists."""
+    return kappa_from_confusion(index_confusion(true, assigned, len(weights)), weights)

@@ -40,7 +40,6 @@ import numpy as np
 import scipy.sparse as sp
 from lightgbm.basic import LightGBMError
 from numpy.typing import NDArray
-from sklearn.decomposition import TruncatedSVD
 
 from essaygrader.algorithms import stacking, term_scores
 from essaygrader.algorithms.base import (
@@ -65,18 +64,11 @@ from essaygrader.algorithms.cutpoints import (
 from essaygrader.algorithms.features import Design, FeatureSpace, texts_key
 from essaygrader.algorithms.model_format import pack_arrays, unpack_arrays
 from essaygrader.algorithms.provenance import library_versions
-from essaygrader.algorithms.ridge import (
-    GramDecomposition,
-    fit_ridge_loo,
-    fit_weighted_ridge_loo,
-    gram_matrix,
-)
+from essaygrader.algorithms.ridge import GramDecomposition, fit_ridge_loo, gram_matrix
 from essaygrader.algorithms.text_stats import FEATURE_NAMES
 from essaygrader.errors import InternalError
 
 CUTPOINT_RULES = ("auto", "bagged", "stretch", "rounding")
-BOOSTER_OBJECTIVES = ("regression", *stacking.RANKING_OBJECTIVES)
-SELF_TRAINED_MODELS = ("both", "ridge", "booster")
 # With this many training essays per threshold, "auto" keeps free (bagged) thresholds
 # without comparing. On the ASAP prompts of 4 to 11 point values (over 140 essays per
 # threshold) the stretch won on some and lost on others by up to 0.005 QWK, and choosing
@@ -149,23 +141,6 @@ class DefaultClassifier(CriterionClassifier):
             or "auto" (bagged with :data:`ESSAYS_PER_THRESHOLD` essays per
             threshold or more, otherwise whichever does better on held-out halves);
             ``cutpoint_rule_`` then names the rule used.
-        unlabeled_vocabulary: Learn the TF-IDF vocabularies and idf from the training
-            essays and the ``unlabeled`` essays given to ``fit``.
-        lsa_components: Project the word TF-IDF of the training and ``unlabeled`` essays
-            on this many singular vectors (latent semantic analysis; 0: none).
-        lsa_weight: Scale of the projection as a block of the ridge design (0: none).
-            It is linear in the word TF-IDF, so it folds into the word weights.
-        lsa_booster: Give the booster the projection as inputs too.
-        self_training_weight: Refit on the ``unlabeled`` essays as well, each
-            pseudo-labelled with the first fit's blended prediction and weighted this
-            much against a graded essay (0: no self-training). The blend weights,
-            cut-points and confidence stay those of the first fit.
-        self_training_share: The share of the ``unlabeled`` essays used, those with the
-            most confident first predictions.
-        self_trained: Which models are refitted: "ridge", "booster" or "both".
-        booster_objective: "regression", or a ranking objective ("lambdarank",
-            "rank_xendcg") whose out-of-fold scores are mapped onto the points by least
-            squares before blending.
 
     After ``fit``, ``oof_points_`` holds an out-of-fold prediction (a valid point value)
     for each training essay, in training order: the blend of the leave-one-out ridge
@@ -194,8 +169,6 @@ class DefaultClassifier(CriterionClassifier):
     spread_: float
     calibration_: IsotonicCalibration
     training_size_: int
-    lsa_components_: NDArray[np.float32]
-    booster_map_: tuple[float, float, float, float]
 
     def __init__(
         self,
@@ -209,14 +182,6 @@ class DefaultClassifier(CriterionClassifier):
         blend: float | None = None,
         cutpoint_resamples: int = 20,
         cutpoint_rule: str = "auto",
-        unlabeled_vocabulary: bool = False,
-        lsa_components: int = 0,
-        lsa_weight: float = 1.0,
-        lsa_booster: bool = False,
-        self_training_weight: float = 0.0,
-        self_training_share: float = 1.0,
-        self_trained: str = "both",
-        booster_objective: str = "regression",
     ) -> None:
         self.seed = seed
         self.word_weight = word_weight
@@ -227,14 +192,6 @@ class DefaultClassifier(CriterionClassifier):
         self.blend = blend
         self.cutpoint_resamples = cutpoint_resamples
         self.cutpoint_rule = cutpoint_rule
-        self.unlabeled_vocabulary = unlabeled_vocabulary
-        self.lsa_components = lsa_components
-        self.lsa_weight = lsa_weight
-        self.lsa_booster = lsa_booster
-        self.self_training_weight = self_training_weight
-        self.self_training_share = self_training_share
-        self.self_trained = self_trained
-        self.booster_objective = booster_objective
 
     def fit(
         self,
@@ -244,16 +201,7 @@ class DefaultClassifier(CriterionClassifier):
         valid_points: Sequence[int],
         cache: FeatureCache | None = None,
         prompt: str = "",
-        unlabeled: Sequence[str] = (),
-        sample_weight: Sequence[float] | None = None,
     ) -> Self:
-        """Learn from graded essays, and from ``unlabeled`` (ungraded) essays when the
-        parameters ask for it (see the class docstring).
-
-        ``sample_weight`` weighs each graded essay (None: all alike): the ridges, the
-        booster, the blend and the cut-points then fit the weighted essays, the cut-points
-        always by the bagged rule with resamples drawn in proportion to the weights.
-        """
         check_training_data(texts, points, valid_points)
         if self.cutpoint_rule not in CUTPOINT_RULES:
             raise InternalError(
@@ -266,65 +214,50 @@ class DefaultClassifier(CriterionClassifier):
         targets = np.asarray(points, dtype=np.float64)
         valid = sorted({int(p) for p in valid_points})
         seed = int(self.seed)
-        unlabeled = list(unlabeled)
-        rows: NDArray[np.float64] | None = None
-        if sample_weight is not None:
-            rows = np.asarray(sample_weight, dtype=np.float64)
-            if rows.shape != targets.shape or not np.all(rows > 0.0):
-                raise InternalError(
-                    "default algorithm: sample_weight needs one positive weight per essay",
-                    code="algorithm_training_error",
-                )
-            rows = rows / rows.mean()
-        vocabulary_texts = unlabeled if self.unlabeled_vocabulary else []
         key = texts_key(texts)
-        if vocabulary_texts:
-            key = f"{key}+{texts_key(vocabulary_texts)}"
         try:
             space, design = cache.shared(
-                "default.space",
-                key,
-                lambda: FeatureSpace.fit_transform(texts, cache, unlabeled=vocabulary_texts),
+                "default.space", key, lambda: FeatureSpace.fit_transform(texts, cache)
             )
-            self.space_ = space
-            self.space_key_ = space.fingerprint
             word, char, hand = design.word, design.char, design.hand
             block_weights = tuple(
                 float(w) for w in (self.word_weight, self.char_weight, self.hand_weight)
             )
-            self.lsa_components_ = self._fit_lsa(design, unlabeled, cache, seed)
-            lsa = np.asarray(word @ self.lsa_components_.T, dtype=np.float64)
-            lsa_weight = float(self.lsa_weight) if len(self.lsa_components_) else 0.0
-            dense = hand * block_weights[2]
-            if lsa_weight > 0.0:
-                dense = np.hstack([dense, lsa * lsa_weight])
             decomposition = cache.shared(
                 "default.gram",
-                (key, block_weights, len(self.lsa_components_), lsa_weight),
+                (key, block_weights),
                 lambda: GramDecomposition.of(
-                    gram_matrix([word * block_weights[0], char * block_weights[1]], dense)
+                    gram_matrix(
+                        [word * block_weights[0], char * block_weights[1]],
+                        hand * block_weights[2],
+                    )
                 ),
             )
-            if rows is None:
-                ridge = fit_ridge_loo(decomposition, targets)
-                share = np.full(len(texts), 1.0 / len(texts))
-            else:
-                ridge, share = fit_weighted_ridge_loo(
-                    gram_matrix([word * block_weights[0], char * block_weights[1]], dense),
-                    targets,
-                    rows,
-                    np.ones(len(texts), dtype=bool),
-                    error_weights=rows,
-                )
+            ridge = fit_ridge_loo(decomposition, targets)
         except (ValueError, np.linalg.LinAlgError) as exc:
             raise InternalError(
                 f"default algorithm could not fit ridge: {exc}", code="algorithm_training_error"
             ) from exc
 
         # Primal weights, one per column, so scoring needs no training essays.
-        self.weights_, self.intercept_ = self._primal(
-            design, lsa, ridge.dual, share, ridge.intercept_shift
+        weights = np.concatenate(
+            [
+                np.asarray(word.T @ ridge.dual).ravel() * block_weights[0] ** 2,
+                np.asarray(char.T @ ridge.dual).ravel() * block_weights[1] ** 2,
+                (hand.T @ ridge.dual) * block_weights[2] ** 2,
+            ]
+        ).astype(np.float32)
+        self.space_ = space
+        self.space_key_ = space.fingerprint
+        self.weights_ = weights
+        design_mean = np.concatenate(
+            [
+                np.asarray(word.mean(axis=0)).ravel(),
+                np.asarray(char.mean(axis=0)).ravel(),
+                hand.mean(axis=0),
+            ]
         )
+        self.intercept_ = float(ridge.intercept_shift - design_mean @ weights.astype(np.float64))
         self.valid_points_ = valid
         self.alpha_ = ridge.alpha
 
@@ -335,38 +268,15 @@ class DefaultClassifier(CriterionClassifier):
         self.hand_intercept_ = 0.0
         self.ngram_columns_ = np.zeros(0, dtype=np.int64)
         self.term_scores_ = term_scores.TermScores(())
-        self.booster_map_ = (0.0, 1.0, 0.0, 1.0)
-        if self.booster_objective not in BOOSTER_OBJECTIVES:
-            raise InternalError(
-                f"default algorithm: booster_objective must be one of "
-                f"{', '.join(BOOSTER_OBJECTIVES)}, not {self.booster_objective!r}",
-                code="algorithm_training_error",
-            )
-        booster_rows: NDArray[np.float64] | None = None
         if self.boost and len(texts) >= stacking.MIN_ESSAYS_TO_BOOST:
-            if rows is None:
-                hand_ridge = fit_ridge_loo(
-                    cache.shared(
-                        "default.hand_gram", key, lambda: GramDecomposition.of_features(hand)
-                    ),
-                    targets,
-                )
-                hand_share = np.full(len(texts), 1.0 / len(texts))
-            else:
-                hand_ridge, hand_share = fit_weighted_ridge_loo(
-                    hand @ hand.T,
-                    targets,
-                    rows,
-                    np.ones(len(texts), dtype=bool),
-                    error_weights=rows,
-                )
+            hand_ridge = fit_ridge_loo(
+                cache.shared("default.hand_gram", key, lambda: GramDecomposition.of_features(hand)),
+                targets,
+            )
             blocks = cache.shared("default.presence", key, lambda: _presence(design))
             columns = term_scores.score_targets(targets, valid)
             term_folds = stacking.fold_ids(len(texts), int(self.folds), seed + TERM_FOLD_SEED)
             self.term_scores_ = term_scores.TermScores.fit(blocks, columns)
-            term_oof = term_scores.out_of_fold(blocks, columns, term_folds)
-            if self.lsa_booster and len(self.lsa_components_):
-                term_oof = np.hstack([term_oof, lsa])
             stack = stacking.fit_stack(
                 design,
                 space.word.terms.tolist(),
@@ -376,25 +286,18 @@ class DefaultClassifier(CriterionClassifier):
                 seed=seed,
                 blend=None if self.blend is None else float(self.blend),
                 views=hand_ridge.loo_predictions[:, None],
-                term_features=term_oof,
-                objective=self.booster_objective,
-                row_weights=rows,
+                term_features=term_scores.out_of_fold(blocks, columns, term_folds),
             )
-            self.booster_map_ = stack.score_map
             self.booster_, self.ngrams_ = stack.booster, stack.ngrams
             self.view_weights_ = stack.weights
-            hand_mean = hand.T @ hand_share
-            self.hand_weights_ = hand.T @ hand_ridge.dual - hand_mean * float(hand_ridge.dual.sum())
+            self.hand_weights_ = hand.T @ hand_ridge.dual
             self.hand_intercept_ = float(
-                hand_ridge.intercept_shift - hand_mean @ self.hand_weights_
+                hand_ridge.intercept_shift - hand.mean(axis=0) @ self.hand_weights_
             )
             self.ngram_columns_ = _columns(space, self.ngrams_)
             oof = stack.out_of_fold
-            booster_rows = stacking.stack_features(
-                design, ridge.loo_predictions, term_oof, self.ngram_columns_
-            )
 
-        self.cutpoint_rule_, self.cutpoints_ = self._cutpoints(oof, targets, valid, seed, rows)
+        self.cutpoint_rule_, self.cutpoints_ = self._cutpoints(oof, targets, valid, seed)
         oof_points = apply_cutpoints(oof, self.cutpoints_, valid)
         self.spread_ = residual_spread(oof, targets)
         self.calibration_ = IsotonicCalibration.fit(
@@ -402,187 +305,10 @@ class DefaultClassifier(CriterionClassifier):
         )
         self.oof_points_ = [int(p) for p in oof_points]
         self.training_size_ = len(texts)
-        if unlabeled and float(self.self_training_weight) > 0.0:
-            self._self_train(design, lsa, targets, booster_rows, unlabeled, cache, seed)
         return self
 
-    def _fit_lsa(
-        self, design: Design, unlabeled: list[str], cache: FeatureCache, seed: int
-    ) -> NDArray[np.float32]:
-        """Singular vectors of the word TF-IDF of the training and ungraded essays."""
-        wanted = int(self.lsa_components)
-        if wanted <= 0:
-            return np.zeros((0, self.space_.word.size), dtype=np.float32)
-        rows = design.word
-        if unlabeled:
-            rows = sp.vstack([rows, self._design(unlabeled, cache).word]).tocsr()
-        components = min(wanted, rows.shape[0] - 1, rows.shape[1] - 1)
-        svd = TruncatedSVD(n_components=components, n_iter=5, random_state=seed)
-        svd.fit(rows)
-        return np.asarray(svd.components_, dtype=np.float32)
-
-    def _design(self, texts: Sequence[str], cache: FeatureCache) -> Design:
-        space = self.space_
-        key = (self.space_key_, texts_key(texts))
-        return cache.shared("default.design", key, lambda: space.transform(texts, cache))
-
-    def _primal(
-        self,
-        design: Design,
-        lsa: NDArray[np.float64],
-        dual: NDArray[np.float64],
-        share: NDArray[np.float64],
-        shift: float,
-    ) -> tuple[NDArray[np.float32], float]:
-        """Primal weights per column, so scoring needs no training essays, and intercept.
-
-        ``design`` and ``lsa`` hold the rows ``dual`` and ``share`` (the rows' weights in
-        the mean the ridge centred on) are given for. The projection is linear in the
-        word TF-IDF, so its weights fold into the word weights.
-        """
-        word_weight, char_weight, hand_weight = (
-            float(w) for w in (self.word_weight, self.char_weight, self.hand_weight)
-        )
-        word = np.asarray(design.word.T @ dual).ravel() * word_weight**2
-        if len(self.lsa_components_) and float(self.lsa_weight) > 0.0:
-            lsa_primal = (lsa.T @ dual) * float(self.lsa_weight) ** 2
-            word = word + self.lsa_components_.T.astype(np.float64) @ lsa_primal
-        weights = np.concatenate(
-            [
-                word,
-                np.asarray(design.char.T @ dual).ravel() * char_weight**2,
-                (design.hand.T @ dual) * hand_weight**2,
-            ]
-        )
-        mean_row = np.concatenate(
-            [
-                np.asarray(design.word.T @ share).ravel(),
-                np.asarray(design.char.T @ share).ravel(),
-                design.hand.T @ share,
-            ]
-        )
-        # A ridge centred on a weighted mean has duals that need not sum to zero; the
-        # weights act on rows less that mean.
-        total = float(dual.sum())
-        if abs(total) > 0.0:
-            full_mean = np.concatenate(
-                [
-                    np.asarray(design.word.T @ share).ravel() * word_weight**2,
-                    np.asarray(design.char.T @ share).ravel() * char_weight**2,
-                    (design.hand.T @ share) * hand_weight**2,
-                ]
-            )
-            if len(self.lsa_components_) and float(self.lsa_weight) > 0.0:
-                full_mean[: len(word)] += self.lsa_components_.T.astype(np.float64) @ (
-                    (lsa.T @ share) * float(self.lsa_weight) ** 2
-                )
-            weights = weights - full_mean * total
-        return weights.astype(np.float32), float(shift - mean_row @ weights)
-
-    def _self_train(
-        self,
-        design: Design,
-        lsa: NDArray[np.float64],
-        targets: NDArray[np.float64],
-        booster_rows: NDArray[np.float64] | None,
-        unlabeled: list[str],
-        cache: FeatureCache,
-        seed: int,
-    ) -> None:
-        """Refit the ridge and/or the booster with pseudo-labelled ungraded essays."""
-        if self.self_trained not in SELF_TRAINED_MODELS:
-            raise InternalError(
-                f"default algorithm: self_trained must be one of "
-                f"{', '.join(SELF_TRAINED_MODELS)}, not {self.self_trained!r}",
-                code="algorithm_training_error",
-            )
-        other = self._design(unlabeled, cache)
-        pseudo = self._continuous(unlabeled, cache)
-        confidence = self.calibration_(band_probability(pseudo, self.cutpoints_, self.spread_))
-        keep = max(1, round(float(self.self_training_share) * len(unlabeled)))
-        chosen = np.sort(np.argsort(-confidence, kind="stable")[:keep])
-        weight = float(self.self_training_weight)
-        ridge_before = self._ridge(other)[chosen]
-        terms_before = self.term_scores_.features(_presence(other))[chosen]
-        if self.self_trained in ("both", "ridge"):
-            picked = Design(
-                other.word[chosen],
-                other.char[chosen],
-                other.hand[chosen],
-                other.raw_hand[chosen],
-                other.word_counts[chosen],
-            )
-            both = Design(
-                sp.vstack([design.word, picked.word]).tocsr(),
-                sp.vstack([design.char, picked.char]).tocsr(),
-                np.vstack([design.hand, picked.hand]),
-                np.vstack([design.raw_hand, picked.raw_hand]),
-                sp.vstack([design.word_counts, picked.word_counts]).tocsr(),
-            )
-            both_lsa = np.asarray(both.word @ self.lsa_components_.T, dtype=np.float64)
-            block_weights = [float(w) for w in (self.word_weight, self.char_weight)]
-            dense = both.hand * float(self.hand_weight)
-            if len(self.lsa_components_) and float(self.lsa_weight) > 0.0:
-                dense = np.hstack([dense, both_lsa * float(self.lsa_weight)])
-            gram = gram_matrix([both.word * block_weights[0], both.char * block_weights[1]], dense)
-            rows = np.concatenate([np.ones(len(targets)), np.full(len(chosen), weight)])
-            scored = np.arange(len(rows)) < len(targets)
-            fit, share = fit_weighted_ridge_loo(
-                gram, np.concatenate([targets, pseudo[chosen]]), rows, scored
-            )
-            self.weights_, self.intercept_ = self._primal(
-                both, both_lsa, fit.dual, share, fit.intercept_shift
-            )
-            self.alpha_ = fit.alpha
-        if (
-            self.booster_ is not None
-            and booster_rows is not None
-            and self.self_trained
-            in (
-                "both",
-                "booster",
-            )
-        ):
-            terms = terms_before
-            if self.lsa_booster and len(self.lsa_components_):
-                terms = np.hstack([terms, np.asarray(other.word[chosen] @ self.lsa_components_.T)])
-            extra = stacking.stack_features(
-                Design(
-                    other.word[chosen],
-                    other.char[chosen],
-                    other.hand[chosen],
-                    other.raw_hand[chosen],
-                    other.word_counts[chosen],
-                ),
-                ridge_before,
-                terms,
-                self.ngram_columns_,
-            )
-            self.booster_ = stacking.train_booster(
-                np.vstack([booster_rows, extra]),
-                np.concatenate([targets, pseudo[chosen]]),
-                seed,
-                objective="regression",
-                row_weights=np.concatenate([np.ones(len(targets)), np.full(len(chosen), weight)]),
-            )
-
-    def _ridge(self, design: Design) -> NDArray[np.float64]:
-        n_word, n_char = self.space_.word.size, self.space_.char.size
-        w = self.weights_
-        ridge = (
-            design.word @ w[:n_word]
-            + design.char @ w[n_word : n_word + n_char]
-            + design.hand @ w[n_word + n_char :]
-        )
-        return np.asarray(ridge, dtype=np.float64) + self.intercept_
-
     def _cutpoints(
-        self,
-        oof: NDArray[np.float64],
-        targets: NDArray[np.float64],
-        valid: list[int],
-        seed: int,
-        rows: NDArray[np.float64] | None = None,
+        self, oof: NDArray[np.float64], targets: NDArray[np.float64], valid: list[int], seed: int
     ) -> tuple[str, NDArray[np.float64]]:
         """The cut-points and the rule that placed them (see :mod:`.cutpoints`)."""
         if len(targets) < MIN_ESSAYS_FOR_CUTPOINTS or self.cutpoint_rule == "rounding":
@@ -590,21 +316,11 @@ class DefaultClassifier(CriterionClassifier):
             # Asked for, rounding gives smaller errors (RMSE) and lower QWK than fitted
             # thresholds (the benchmark's last trait table).
             return "rounding", initial_cutpoints(valid)
-        truth = targets.astype(np.int64)
-        resamples = int(self.cutpoint_resamples)
         rule = self.cutpoint_rule
         if rule == "auto" and len(targets) / (len(valid) - 1) >= ESSAYS_PER_THRESHOLD:
             rule = "bagged"
-        if rows is not None:
-            # Weighted essays: the rule chosen as without weights, then fitted with them
-            # (bagged thresholds on resamples drawn by weight, or a weighted stretch).
-            if rule == "auto":
-                rule = fit_cutpoints_chosen(oof, truth, valid, resamples=resamples, seed=seed)[0]
-            if rule == "stretch":
-                return rule, fit_cutpoints_stretch(oof, truth, valid, weights=rows)
-            return "bagged", fit_cutpoints_bagged(
-                oof, truth, valid, resamples=max(resamples, 1), seed=seed, weights=rows
-            )
+        truth = targets.astype(np.int64)
+        resamples = int(self.cutpoint_resamples)
         if rule == "stretch":
             return rule, fit_cutpoints_stretch(oof, truth, valid)
         if rule == "bagged":
@@ -612,9 +328,16 @@ class DefaultClassifier(CriterionClassifier):
         return fit_cutpoints_chosen(oof, truth, valid, resamples=resamples, seed=seed)
 
     def _continuous(self, texts: Sequence[str], cache: FeatureCache) -> NDArray[np.float64]:
+        space = self.space_
         key = (self.space_key_, texts_key(texts))
-        design = self._design(texts, cache)
-        ridge = self._ridge(design)
+        design = cache.shared("default.design", key, lambda: space.transform(texts, cache))
+        n_word, n_char = space.word.size, space.char.size
+        w = self.weights_
+        ridge = (
+            design.word @ w[:n_word]
+            + design.char @ w[n_word : n_word + n_char]
+            + design.hand @ w[n_word + n_char :]
+        ).astype(np.float64) + self.intercept_
         ridge_weight, hand_weight, boost_weight = self.view_weights_
         blended = ridge_weight * ridge
         if hand_weight > 0.0:
@@ -625,12 +348,8 @@ class DefaultClassifier(CriterionClassifier):
             terms = self.term_scores_.features(
                 cache.shared("default.presence", key, lambda: _presence(design))
             )
-            if self.lsa_booster and len(self.lsa_components_):
-                terms = np.hstack([terms, np.asarray(design.word @ self.lsa_components_.T)])
             stack = stacking.stack_features(design, ridge, terms, self.ngram_columns_)
             boosted = np.asarray(self.booster_.predict(stack), dtype=np.float64)
-            centre, spread, intercept, slope = self.booster_map_
-            boosted = intercept + slope * (boosted - centre) / spread
             blended = blended + boost_weight * boosted
         return np.asarray(blended, dtype=np.float64)
 
@@ -682,8 +401,6 @@ class DefaultClassifier(CriterionClassifier):
             arrays["booster"] = stacking.booster_to_array(self.booster_)
             arrays["ngrams"] = np.array(self.ngrams_ or [""], dtype=np.str_)
             arrays["word_term_scores"], arrays["char_term_scores"] = self.term_scores_.tables
-        if len(self.lsa_components_):
-            arrays["lsa_components"] = self.lsa_components_
         metadata = {
             "params": self.get_params(),
             "valid_points": self.valid_points_,
@@ -693,7 +410,6 @@ class DefaultClassifier(CriterionClassifier):
             "spread": self.spread_,
             "training_size": self.training_size_,
             "cutpoint_rule": self.cutpoint_rule_,
-            "booster_map": list(self.booster_map_),
             "libraries": library_versions(),
         }
         return ModelData(self.algorithm_id, self.format_version, metadata, pack_arrays(arrays))
@@ -727,20 +443,6 @@ class DefaultClassifier(CriterionClassifier):
             )
             classifier.booster_, classifier.ngrams_ = None, []
             classifier.term_scores_ = term_scores.TermScores(())
-            classifier.lsa_components_ = np.asarray(
-                arrays.get(
-                    "lsa_components", np.zeros((0, classifier.space_.word.size), np.float32)
-                ),
-                dtype=np.float32,
-            )
-            if classifier.lsa_components_.ndim != 2 or (
-                classifier.lsa_components_.shape[1] != classifier.space_.word.size
-            ):
-                raise ValueError("the projection does not match the word vocabulary")
-            centre, spread, intercept, slope = (
-                float(v) for v in meta.get("booster_map", (0.0, 1.0, 0.0, 1.0))
-            )
-            classifier.booster_map_ = (centre, spread, intercept, slope)
             if "booster" in arrays:
                 classifier.booster_ = stacking.booster_from_array(arrays["booster"])
                 classifier.ngrams_ = [str(g) for g in arrays["ngrams"].tolist() if g]
@@ -749,8 +451,6 @@ class DefaultClassifier(CriterionClassifier):
                 )
                 inputs = len(FEATURE_NAMES) + 1 + classifier.term_scores_.width
                 inputs += len(classifier.ngrams_)
-                if classifier.lsa_booster:
-                    inputs += len(classifier.lsa_components_)
                 if classifier.booster_.num_feature() != inputs:
                     raise ValueError("the booster's inputs do not match the model's n-grams")
                 if classifier.booster_.num_model_per_iteration() != 1:

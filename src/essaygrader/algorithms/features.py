@@ -86,22 +86,9 @@ class FeatureSpace:
 
     @classmethod
     def fit_transform(
-        cls,
-        texts: Sequence[str],
-        cache: FeatureCache,
-        *,
-        min_df: int = 2,
-        unlabeled: Sequence[str] = (),
+        cls, texts: Sequence[str], cache: FeatureCache, *, min_df: int = 2
     ) -> tuple[FeatureSpace, Design]:
         """Learn vocabularies, idf and hand-feature scaling from ``texts``; transform them.
-
-        Args:
-            texts: The training essays.
-            cache: Shared features.
-            min_df: Fewest essays a word n-gram must occur in (one more for characters).
-            unlabeled: Further essays, ungraded, whose n-grams and document frequencies
-                count in the vocabularies and idf; the design still has one row per
-                training essay, and the hand-feature scaling is the training essays'.
 
         Returns:
             The space, and the training essays' design (as :meth:`transform` gives it).
@@ -110,19 +97,12 @@ class FeatureSpace:
         raw_hand = essay_hand_features(texts, cache)
         scale = raw_hand.std(axis=0)
         scale[scale < 1e-9] = 1.0
-        if unlabeled:
-            every = tokens + essay_tokens(unlabeled, cache)
-            word = TfidfBlock.fit(every, "word", WORD_NGRAMS, min_df=min_df)
-            char = TfidfBlock.fit(every, "char", CHAR_NGRAMS, min_df=min_df + 1)
-            word_rows, word_counts = word.transform_counts(tokens)
-            char_rows = char.transform(tokens)
-        else:
-            word, word_rows, word_counts = TfidfBlock.fit_transform(
-                tokens, "word", WORD_NGRAMS, min_df=min_df
-            )
-            char, char_rows, _ = TfidfBlock.fit_transform(
-                tokens, "char", CHAR_NGRAMS, min_df=min_df + 1
-            )
+        word, word_rows, word_counts = TfidfBlock.fit_transform(
+            tokens, "word", WORD_NGRAMS, min_df=min_df
+        )
+        char, char_rows, _ = TfidfBlock.fit_transform(
+            tokens, "char", CHAR_NGRAMS, min_df=min_df + 1
+        )
         space = cls(word=word, char=char, hand_mean=raw_hand.mean(axis=0), hand_scale=scale)
         design = Design(word_rows, char_rows, space._standardise(raw_hand), raw_hand, word_counts)
         return space, design

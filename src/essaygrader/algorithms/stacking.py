@@ -56,55 +56,12 @@ def fold_ids(n: int, folds: int, seed: int) -> NDArray[np.int64]:
     return ids
 
 
-RANKING_OBJECTIVES = ("lambdarank", "rank_xendcg")
-
-
-def train_booster(
-    features: NDArray[np.float64],
-    targets: NDArray[np.float64],
-    seed: int,
-    rounds: int = BOOSTER_ROUNDS,
-    *,
-    objective: str = "regression",
-    row_weights: NDArray[np.float64] | None = None,
-) -> lgb.Booster:
-    """A booster on the rows given; a ranking objective sees them as one query.
-
-    With a ranking objective the targets must be whole numbers from zero; the booster
-    then orders essays, and its scores have no scale of their own.
-    """
-    params: dict[str, Any] = {**BOOSTER_PARAMS, "seed": seed, "objective": objective}
-    group = None
-    if objective in RANKING_OBJECTIVES:
-        top = int(targets.max(initial=0.0))
-        params.update(
-            label_gain=list(range(top + 1)),
-            lambdarank_truncation_level=len(targets),
-            lambdarank_norm=False,
-        )
-        group = [len(targets)]
-    data = lgb.Dataset(
-        features,
-        label=targets,
-        weight=row_weights,
-        group=group,
-        params={"verbose": -1},
-        free_raw_data=True,
-    )
-    return lgb.train(params, data, num_boost_round=rounds)
-
-
 def _train(
-    features: NDArray[np.float64],
-    targets: NDArray[np.float64],
-    seed: int,
-    rounds: int,
-    objective: str = "regression",
-    row_weights: NDArray[np.float64] | None = None,
+    features: NDArray[np.float64], targets: NDArray[np.float64], seed: int, rounds: int
 ) -> lgb.Booster:
-    return train_booster(
-        features, targets, seed, rounds, objective=objective, row_weights=row_weights
-    )
+    params = {**BOOSTER_PARAMS, "seed": seed}
+    data = lgb.Dataset(features, label=targets, params={"verbose": -1}, free_raw_data=True)
+    return lgb.train(params, data, num_boost_round=rounds)
 
 
 def out_of_fold(
@@ -114,13 +71,8 @@ def out_of_fold(
     *,
     seed: int,
     rounds: int = BOOSTER_ROUNDS,
-    objective: str = "regression",
-    row_weights: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     """Each essay's prediction by a booster trained on the other folds.
-
-    A ranking booster's scores are standardised by the mean and spread of its scores
-    on its own training rows, so that folds share one scale.
 
     Args:
         design: Given the training rows of a fold, the feature matrix of every essay
@@ -135,42 +87,20 @@ def out_of_fold(
         train = np.flatnonzero(folds != fold)
         held_out = np.flatnonzero(folds == fold)
         features = design(train)
-        booster = _train(
-            features[train],
-            targets[train],
-            seed,
-            rounds,
-            objective,
-            None if row_weights is None else row_weights[train],
-        )
+        booster = _train(features[train], targets[train], seed, rounds)
         predictions[held_out] = booster.predict(features[held_out])
-        if objective in RANKING_OBJECTIVES:
-            predictions[held_out] = _standardised(booster, features[train], predictions[held_out])
     return predictions
 
 
-def _standardised(
-    booster: lgb.Booster, training: NDArray[np.float64], scores: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    own = np.asarray(booster.predict(training), dtype=np.float64)
-    return np.asarray((scores - own.mean()) / max(float(own.std()), 1e-9), dtype=np.float64)
-
-
 def blend_weights(
-    predictions: NDArray[np.float64],
-    targets: NDArray[np.float64],
-    row_weights: NDArray[np.float64] | None = None,
+    predictions: NDArray[np.float64], targets: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """Non-negative weights summing to one with the least squared error of the blend.
 
     Args:
         predictions: Out-of-fold predictions, essays by models.
         targets: Each essay's points.
-        row_weights: Each essay's weight in the squared error (None: all alike).
     """
-    if row_weights is not None:
-        root = np.sqrt(np.asarray(row_weights, dtype=np.float64))
-        predictions, targets = predictions * root[:, None], targets * root
     # A heavily weighted extra row holds the sum at one; rescaling removes what is left.
     penalty = 1e3 * max(1.0, float(np.abs(targets).max(initial=0.0)))
     system = np.vstack([predictions, np.full(predictions.shape[1], penalty)])
@@ -192,15 +122,12 @@ class Stack:
         weights: Weight of the ridge prediction, of each further linear view, and last
             of the booster; non-negative, summing to one.
         out_of_fold: The blended out-of-fold prediction of each training essay.
-        score_map: ``(centre, spread, intercept, slope)``: the booster's prediction is
-            ``intercept + slope * (raw - centre) / spread``; the identity for regression.
     """
 
     booster: lgb.Booster | None
     ngrams: list[str]
     weights: NDArray[np.float64]
     out_of_fold: NDArray[np.float64]
-    score_map: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)
 
 
 def fit_stack(
@@ -214,8 +141,6 @@ def fit_stack(
     blend: float | None = None,
     views: NDArray[np.float64] | None = None,
     term_features: NDArray[np.float64] | None = None,
-    objective: str = "regression",
-    row_weights: NDArray[np.float64] | None = None,
 ) -> Stack:
     """Fit the booster on the ridge's leave-one-out predictions and blend them.
 
@@ -233,8 +158,6 @@ def fit_stack(
             blended beside the ridge and the booster.
         term_features: Out-of-fold term scores of the essays (:mod:`.term_scores`),
             given to the booster beside the hand features.
-        row_weights: Each essay's weight in the booster's fits and the blend (None:
-            all alike).
     """
     counts = design.word_counts
 
@@ -242,26 +165,11 @@ def fit_stack(
         columns = select_discriminating_ngrams(counts[rows], targets[rows])
         return stack_features(design, ridge_out_of_fold, term_features, columns)
 
-    ranking = objective in RANKING_OBJECTIVES
-    labels = targets - targets.min() if ranking else targets
-    boosted = out_of_fold(
-        features,
-        labels,
-        fold_ids(len(targets), folds, seed),
-        seed=seed,
-        objective=objective,
-        row_weights=row_weights,
-    )
-    intercept, slope = 0.0, 1.0
-    if ranking:
-        # Ranking scores have no scale: map them onto the points by least squares.
-        design_matrix = np.column_stack([np.ones(len(boosted)), boosted])
-        (intercept, slope), *_ = np.linalg.lstsq(design_matrix, targets, rcond=None)
-        boosted = intercept + slope * boosted
+    boosted = out_of_fold(features, targets, fold_ids(len(targets), folds, seed), seed=seed)
     extra = np.zeros((len(targets), 0)) if views is None else views
     predictions = np.column_stack([ridge_out_of_fold, extra, boosted])
     if blend is None:
-        weights = blend_weights(predictions, targets, row_weights)
+        weights = blend_weights(predictions, targets)
     else:
         weights = np.zeros(predictions.shape[1])
         weights[0], weights[-1] = blend, 1.0 - blend
@@ -269,13 +177,8 @@ def fit_stack(
     if weights[-1] == 0.0:
         return Stack(None, [], weights, oof)
     ngrams = [terms[c] for c in select_discriminating_ngrams(counts, targets)]
-    every = features(np.arange(len(targets)))
-    booster = _train(every, labels, seed, BOOSTER_ROUNDS, objective, row_weights)
-    centre, spread = 0.0, 1.0
-    if ranking:
-        own = np.asarray(booster.predict(every), dtype=np.float64)
-        centre, spread = float(own.mean()), max(float(own.std()), 1e-9)
-    return Stack(booster, ngrams, weights, oof, (centre, spread, float(intercept), float(slope)))
+    booster = _train(features(np.arange(len(targets))), targets, seed, BOOSTER_ROUNDS)
+    return Stack(booster, ngrams, weights, oof)
 
 
 def stack_features(

@@ -12,8 +12,6 @@ Run it on one core (``taskset -c 1``, ``OMP_NUM_THREADS=1``) for per-core timing
 
 from __future__ import annotations
 
-import inspect
-import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -118,8 +116,6 @@ def run_accuracy(
     registry: AlgorithmRegistry | None = None,
     rubric_trainer: RubricTrainer | None = None,
     measure: bool = True,
-    unlabeled: bool = False,
-    train_size: int | None = None,
     progress: Progress | None = None,
     advance: Callable[[], None] | None = None,
 ) -> AccuracyResult:
@@ -136,11 +132,6 @@ def run_accuracy(
         registry: Where the algorithms are registered; the built-ins by default.
         rubric_trainer: Trains the ASAP++ rubrics; in process by default.
         measure: Also measure throughput, model size and load time.
-        unlabeled: Also give each algorithm whose ``fit`` takes ``unlabeled`` the texts
-            of the essays it will score (never their scores), as an item's ungraded
-            submissions would be.
-        train_size: Train on this many of the training essays, drawn at random (seeded by
-            prompt and fold), to see how an algorithm does with few graded essays.
         progress: Called with a line of text as each step finishes.
         advance: Called once per fold fitted and per ASAP++ rubric, for progress bars.
 
@@ -162,18 +153,12 @@ def run_accuracy(
         valid = list(range(low, high + 1))
         for fold_number in folds:
             train, test = fold_ids[fold_number].split(essays, prompt, split)
-            if train_size is not None and train_size < len(train):
-                train = random.Random(prompt * 100 + fold_number).sample(train, train_size)
             texts, truth = [e.text for e in test], [e.score for e in test]
             for algorithm_id, collector in collectors.items():
                 started = time.perf_counter()
-                classifier = registry.new(algorithm_id)
-                train_texts, train_points = [e.text for e in train], [e.score for e in train]
-                if unlabeled and "unlabeled" in inspect.signature(classifier.fit).parameters:
-                    fit: Callable[..., object] = classifier.fit
-                    fit(train_texts, train_points, valid_points=valid, unlabeled=texts)
-                else:
-                    classifier.fit(train_texts, train_points, valid_points=valid)
+                classifier = registry.new(algorithm_id).fit(
+                    [e.text for e in train], [e.score for e in train], valid_points=valid
+                )
                 collector.result.record_fit(prompt, len(train), time.perf_counter() - started)
                 scores = classifier.predict(texts)
                 kappa = _record_scores(collector, truth, scores, valid, prompt)

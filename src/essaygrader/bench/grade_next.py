@@ -34,7 +34,7 @@ from essaygrader.algorithms.registry import AlgorithmRegistry
 from essaygrader.bench.datasets import ASAP_SCORE_RANGES, AsapEssay, load_asap, read_folds
 
 STEPS = (50, 100, 200)
-STRATEGIES = ("random", "grade-next", "weighted")
+STRATEGIES = ("random", "grade-next")
 CRITERION = "score"
 # How grade-next chooses once a classifier exists: the API's choice first, then the
 # alternatives measured against it (README, "What to grade next").
@@ -69,16 +69,12 @@ class _Learner:
         self.test = test
         self.cache = FeatureCache()
 
-    def train(
-        self, graded: Sequence[AsapEssay], weights: Sequence[float] | None = None
-    ) -> tuple[float, CriterionClassifier]:
-        extra = {} if weights is None else {"sample_weight": list(weights)}
+    def train(self, graded: Sequence[AsapEssay]) -> tuple[float, CriterionClassifier]:
         model = self.registry.new(self.algorithm_id).fit(
             [e.text for e in graded],
             [e.score for e in graded],
             valid_points=self.valid,
             cache=self.cache,
-            **extra,
         )
         predicted = [s.points for s in model.predict([e.text for e in self.test], cache=self.cache)]
         qwk = quadratic_weighted_kappa([e.score for e in self.test], predicted, labels=self.valid)
@@ -90,51 +86,16 @@ def _random_curve(learner: _Learner, pool: list[AsapEssay], seed: int) -> list[f
     return [learner.train(order[:n])[0] for n in STEPS]
 
 
-def _inverse_chances(chances: list[float]) -> list[float] | None:
-    """Weights of 1 / chance of inclusion, mean 1; None when all are alike."""
-    inverse = 1.0 / np.asarray(chances)
-    if np.allclose(inverse, inverse[0]):
-        return None
-    return [float(v) for v in inverse / inverse.mean()]
-
-
-def _mixed_chances(
-    predictions: Sequence[Prediction], chosen: Sequence[Choice], size: int
-) -> list[float]:
-    """Each chosen essay's chance of inclusion in a :func:`mixed_sample` batch of ``size``:
-    the random half's share of the candidates plus the balanced half's of its group's."""
-    groups: dict[int, int] = {}
-    for p in predictions:
-        key = sum(p.points.values())
-        groups[key] = groups.get(key, 0) + 1
-    m, half = len(predictions), size // 2
-    return [
-        min(
-            1.0,
-            (size - half) / m
-            + half / (len(groups) * groups[sum(predictions[c.index].points.values())]),
-        )
-        for c in chosen
-    ]
-
-
 def _grade_next_curve(
     learner: _Learner, pool: list[AsapEssay], seed: int, chooser: str
-) -> tuple[list[float], list[float]]:
-    """QWK after each step of the essays grade-next picks, trained as they are and
-    weighted back to the pool's mix (1 / each essay's chance of having been picked)."""
+) -> list[float]:
     # grade-next's first batch is a random sample, as the random arm's first 50 (the same
     # draw: the two arms differ only in how the later essays are chosen).
     graded = [c.index for c in random_sample(len(pool), max(STEPS), seed=seed)][: STEPS[0]]
-    chances = [STEPS[0] / len(pool)] * len(graded)
-    curve, weighted = [], []
+    curve = []
     for step, target in enumerate(STEPS):
         qwk, model = learner.train([pool[i] for i in graded])
         curve.append(qwk)
-        weights = _inverse_chances(chances)
-        weighted.append(
-            qwk if weights is None else learner.train([pool[i] for i in graded], weights)[0]
-        )
         if step + 1 == len(STEPS):
             break
         taken = set(graded)
@@ -143,9 +104,8 @@ def _grade_next_curve(
         predictions = [Prediction({CRITERION: s.points}, {CRITERION: s.confidence}) for s in scores]
         wanted = STEPS[step + 1] - target
         chosen = CHOOSERS[chooser](predictions, wanted, seed)
-        chances += _mixed_chances(predictions, chosen, wanted)
         graded += [rest[c.index] for c in chosen]
-    return curve, weighted
+    return curve
 
 
 def run_grade_next(
@@ -174,9 +134,9 @@ def run_grade_next(
         for seed in seeds:
             progress(f"prompt {prompt} seed {seed}")
             result.qwk.setdefault((prompt, "random"), []).append(_random_curve(learner, pool, seed))
-            chosen, weighted = _grade_next_curve(learner, pool, seed, chooser)
-            result.qwk.setdefault((prompt, "grade-next"), []).append(chosen)
-            result.qwk.setdefault((prompt, "weighted"), []).append(weighted)
+            result.qwk.setdefault((prompt, "grade-next"), []).append(
+                _grade_next_curve(learner, pool, seed, chooser)
+            )
     return result
 
 
@@ -188,35 +148,25 @@ def format_curves(result: CurveResult) -> str:
         f"mean over seeds {seeds})",
         "prompt  chosen by    " + "".join(f"{n:>8}" for n in STEPS),
     ]
-    strategies = [s for s in STRATEGIES if (result.prompts[0], s) in result.qwk]
     for prompt in result.prompts:
-        for strategy in strategies:
+        for strategy in STRATEGIES:
             cells = "".join(f"{v:8.3f}" for v in result.mean(prompt, strategy))
             lines.append(f"P{prompt:<6} {strategy:<12} {cells}")
-    for strategy in strategies:
+    for strategy in STRATEGIES:
         means = np.mean([result.mean(p, strategy) for p in result.prompts], axis=0)
         lines.append(f"{'mean':<7} {strategy:<12} " + "".join(f"{v:8.3f}" for v in means))
-    for first, second in (
-        ("grade-next", "random"),
-        ("weighted", "random"),
-        ("weighted", "grade-next"),
-    ):
-        if first not in strategies or second not in strategies:
-            continue
-        mean, error, ahead, pairs = paired_difference(result, first, second)
-        lines.append(f"{first} - {second}, paired by prompt and seed (mean +/- standard error):")
-        lines.append(
-            "  ".join(
-                f"at {n}: {m:+.4f} +/- {e:.4f}, ahead in {a} of {pairs}"
-                for n, m, e, a in zip(STEPS, mean, error, ahead, strict=True)
-            )
+    mean, error, ahead, pairs = paired_difference(result)
+    lines.append("grade-next - random, paired by prompt and seed (mean +/- standard error):")
+    lines.append(
+        "  ".join(
+            f"at {n}: {m:+.4f} +/- {e:.4f}, ahead in {a} of {pairs}"
+            for n, m, e, a in zip(STEPS, mean, error, ahead, strict=True)
         )
+    )
     return "\n".join(lines)
 
 
-def paired_difference(
-    result: CurveResult, first: str = "grade-next", second: str = "random"
-) -> tuple[list[float], list[float], list[int], int]:
+def paired_difference(result: CurveResult) -> tuple[list[float], list[float], list[int], int]:
     """Per step, grade-next's QWK less random's over every (prompt, seed) pair: the mean,
     its standard error, and how many pairs grade-next is ahead in, of how many.
 
@@ -228,7 +178,7 @@ def paired_difference(
             np.subtract(chosen, drawn)
             for prompt in result.prompts
             for chosen, drawn in zip(
-                result.qwk[(prompt, first)], result.qwk[(prompt, second)], strict=True
+                result.qwk[(prompt, "grade-next")], result.qwk[(prompt, "random")], strict=True
             )
         ]
     )

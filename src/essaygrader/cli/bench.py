@@ -198,17 +198,6 @@ def _numbers(text: str, *, low: int, high: int, name: str) -> list[int]:
 @click.option("--no-plus-plus", is_flag=True, help="Skip the ASAP++ split.")
 @click.option("--no-speed", is_flag=True, help="Skip the throughput, size and load-time runs.")
 @click.option(
-    "--unlabeled",
-    is_flag=True,
-    help="Give algorithms that take them the texts (not the scores) of the essays they "
-    "will score, as an item's ungraded submissions.",
-)
-@click.option(
-    "--train-size",
-    type=click.IntRange(min=1),
-    help="Train on this many training essays per prompt and fold, drawn at random.",
-)
-@click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -225,8 +214,6 @@ def accuracy(
     traits_only: bool,
     no_plus_plus: bool,
     no_speed: bool,
-    unlabeled: bool,
-    train_size: int | None,
     json_path: Path | None,
 ) -> None:
     """QWK, RMSE and exact agreement per prompt on ASAP's 5-fold split, per trait on the
@@ -293,8 +280,6 @@ def accuracy(
             registry=registry,
             rubric_trainer=train_rubric_through_pipeline(algorithms=settings.algorithms),
             measure=not (no_speed or traits_only),
-            unlabeled=unlabeled,
-            train_size=train_size,
             advance=lambda: bar.update(1),
         )
     click.echo(format_table(result, holistic=not traits_only))
