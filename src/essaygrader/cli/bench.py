@@ -367,6 +367,7 @@ def training(data_dir: Path, algorithm: str, essays: int, criteria: int, prompts
 @click.option(
     "--list-false",
     "list_false",
+    # FLAG_CODES, by hand: the flags are imported only when the command runs.
     type=click.Choice(["too_short", "not_text", "duplicate", "copied_prompt", "off_topic"]),
     help="Also list the real essays that got this flag, with their raters' score.",
 )

@@ -89,6 +89,15 @@ def test_bench_grade_next_offers_every_chooser_and_defaults_to_the_apis():
     assert strategy.default == "mixed"
 
 
+def test_bench_flags_offers_every_flag_code_to_list():
+    from essaygrader.algorithms.flags.checks import FLAG_CODES
+
+    command = cli.commands["bench"].commands["flags"]
+    (list_false,) = [p for p in command.params if p.name == "list_false"]
+    # The CLI lists the codes by hand (it imports the flags lazily): they must agree.
+    assert list(list_false.type.choices) == list(FLAG_CODES)
+
+
 def test_bench_flags_lists_the_real_essays_it_counted_as_falsely_flagged(tmp_path, monkeypatch):
     data = _shared_data()
     monkeypatch.setenv("ESSAYGRADER_DATA_DIR", str(tmp_path / "data"))

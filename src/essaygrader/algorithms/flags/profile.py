@@ -486,10 +486,11 @@ def key_slopes(
     if len(lengths) < MIN_SLOPE_ESSAYS:
         return [0.0] * len(key)
     longer = lengths > np.median(lengths)
-    if not longer.any() or longer.all():
+    shorter = ~longer
+    if not longer.any() or not shorter.any():
         return [0.0] * len(key)
     logs = np.log(np.maximum(lengths, 1.0))
-    apart = float(np.median(logs[longer]) - np.median(logs[~longer]))
+    apart = float(np.median(logs[longer]) - np.median(logs[shorter]))
     if apart <= 0:
         return [0.0] * len(key)
 
@@ -500,6 +501,6 @@ def key_slopes(
     slopes = []
     for term in key:
         used = np.array([term in counts for counts in essay_counts])
-        slope = (log_odds(used, longer) - log_odds(used, ~longer)) / apart
+        slope = (log_odds(used, longer) - log_odds(used, shorter)) / apart
         slopes.append(min(MAX_SLOPE, max(0.0, slope)))
     return slopes
