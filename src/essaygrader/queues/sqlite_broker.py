@@ -1,7 +1,7 @@
 """The embedded broker: kombu's SQLAlchemy transport on a SQLite file, tuned.
 
 Users name it ``sqla+sqlite:///path``; essaygrader hands Celery this subclass instead
-of the stock one, for three reasons:
+of the stock one, for these reasons:
 
 * The stock transport passes every transport option to ``create_engine``, so it cannot
   take ``polling_interval``; and it sleeps that interval (one second by default) after
@@ -22,16 +22,25 @@ of the stock one, for three reasons:
 * Its set-up is not safe across processes: two workers starting together both create
   the tables, or both insert the same new queue, and the loser crashes on the
   "already exists" or unique-constraint error. Here the loser uses what the winner made.
+* A channel's one database session is not safe across threads, and two threads use
+  it: when a pool process dies, Celery rejects (requeues) its task at once from
+  billiard's supervisor thread while the consumer thread polls the same channel. The
+  stock transport then breaks the consumer with SQLAlchemy's "illegal state change",
+  and the worker stops, leaving its tasks to the sweeper of another worker. Here each
+  channel's session is used under a lock.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
 from queue import Empty
 from time import monotonic, sleep
-from typing import Any
+from typing import Any, TypeVar
 
 from kombu.transport import sqlalchemy as kombu_sqla
 from sqlalchemy import Engine, create_engine, event, text
@@ -88,7 +97,26 @@ BUSY_SECONDS = 2.0
 _WAITING = text("SELECT 1 FROM kombu_message WHERE queue_id = :queue_id AND visible = 1 LIMIT 1")
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _locked(method: _Method) -> _Method:
+    """Run ``method`` holding its channel's session lock."""
+
+    @wraps(method)
+    def run(self: Channel, *args: Any, **kwargs: Any) -> Any:
+        with self.session_lock:
+            return method(self, *args, **kwargs)
+
+    return run  # type: ignore[return-value]
+
+
 class Channel(kombu_sqla.Channel):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Before the base class, which may already declare queues.
+        self.session_lock = threading.RLock()
+        super().__init__(*args, **kwargs)
+
     def _engine_from_config(self) -> Engine:
         engine = create_engine(
             self.connection.client.hostname, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}
@@ -111,6 +139,20 @@ class Channel(kombu_sqla.Channel):
                 raise
             return super()._open()  # another process created the tables first
 
+    @_locked
+    # kombu's SQLAlchemy channel names the argument differently from its base class.
+    def _put(self, queue: Any, payload: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return super()._put(queue, payload, **kwargs)
+
+    @_locked
+    def _purge(self, queue: str) -> int:
+        return int(super()._purge(queue))
+
+    @_locked
+    def _size(self, queue: str) -> int:
+        return int(super()._size(queue))
+
+    @_locked
     def _get_or_create(self, queue: str) -> Any:
         session = self.session
         existing = session.query(self.queue_cls).filter(self.queue_cls.name == queue)
@@ -124,6 +166,7 @@ class Channel(kombu_sqla.Channel):
             session.rollback()  # another process inserted the queue first
         return existing.one()
 
+    @_locked
     def _get(self, queue: Any, timeout: Any = None) -> Any:
         # kombu's _get takes the write lock and commits on every poll, empty or not,
         # which costs a busy worker a share of a core and holds up senders: look first.
@@ -135,6 +178,7 @@ class Channel(kombu_sqla.Channel):
         self.connection.last_delivery = monotonic()
         return message
 
+    @_locked
     def _queue_id(self, queue: str) -> int:
         """The queue's row id; queues are never deleted, so it is read once."""
         ids: dict[str, int] = self.__dict__.setdefault("_queue_ids", {})

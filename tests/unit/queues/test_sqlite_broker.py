@@ -104,3 +104,40 @@ def test_tables_another_process_creates_first_are_used_not_fatal(tmp_path, monke
     finally:
         channel.close()
         connection.release()
+
+
+def test_a_reject_from_the_pools_thread_while_the_consumer_polls_is_safe(tmp_path):
+    # Celery runs a killed pool process's reject (requeue: a _put) at once in billiard's
+    # supervisor thread, on the consumer's channel, while the consumer thread polls it
+    # (_get). One session used by both at once broke the consumer, and with it the worker.
+    import threading
+
+    connection, channel = _channel(tmp_path / "broker.sqlite")
+    sent = 300
+    errors: list[BaseException] = []
+    received: list[int] = []
+    try:
+        channel._queue_id("grading")
+
+        def put() -> None:
+            try:
+                for number in range(sent):
+                    channel._put("grading", {"n": number})
+            except BaseException as exc:  # the thread reports any failure
+                errors.append(exc)
+
+        putter = threading.Thread(target=put)
+        putter.start()
+        while (putter.is_alive() or len(received) < sent) and not errors:
+            try:
+                received.append(channel._get("grading")["n"])
+            except Empty:
+                if not putter.is_alive() and len(received) < sent:
+                    assert channel._size("grading") == 0
+                    break
+        putter.join()
+        assert errors == []
+        assert sorted(received) == list(range(sent))
+    finally:
+        channel.close()
+        connection.release()
