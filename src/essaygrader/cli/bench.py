@@ -95,7 +95,7 @@ def load(**options: Any) -> None:
     default="all",
     show_default=True,
     help="Comma-separated: kill-grading, kill-training, pool-child, broker-outage, "
-    "pg-terminate, blob-tamper, duplicate-delivery.",
+    "pg-terminate, blob-tamper, duplicate-delivery, s3-outage (needs moto's server).",
 )
 @click.option("--rounds", type=click.IntRange(1, 1000), default=3, show_default=True)
 @click.option(
