@@ -1,6 +1,7 @@
 """``essaygrader serve`` on a fresh machine: one command gives the API, the dashboard and
 a worker; the example item is loaded and graded; a platform's submit through
-``HttpClient`` comes back graded; stopping the server stops its worker."""
+``HttpClient`` comes back graded; a worker that dies is replaced; stopping the server
+stops its worker."""
 
 from __future__ import annotations
 
@@ -32,6 +33,18 @@ def ready(url: str) -> bool:
         return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def submit_graded(client: HttpClient, student: str, text: str, log) -> dict:
+    """Submit an essay to the example item and wait until it is graded."""
+    submitted = client.submit("demo-course", "maple-street-letter", student, text)
+    wait_until(
+        lambda: client.is_grading_workflow_complete(submitted["grading_workflow_uuid"]),
+        timeout=90,
+        what=f"{student}'s essay to be graded",
+        logs=log,
+    )
+    return submitted
 
 
 def test_serve_answers_and_grades(tmp_path):
@@ -67,24 +80,36 @@ def test_serve_answers_and_grades(tmp_path):
                 what="the example item's essays to be graded",
                 logs=log,
             )
-            submitted = client.submit(
-                "demo-course",
-                "maple-street-letter",
+            submitted = submit_graded(
+                client,
                 "newcomer-1",
                 "Dear council, the maple street lot should become a garden because the "
                 "children of our street have nowhere to grow food or play safely.",
-            )
-            wait_until(
-                lambda: client.is_grading_workflow_complete(submitted["grading_workflow_uuid"]),
-                timeout=60,
-                what="the new essay to be graded",
-                logs=log,
+                log,
             )
             assessment = client.get_latest_assessment(submitted["submission_uuid"])
             assert assessment["type"] == "ai"
             assert assessment["parts"]
             scores = client.get_assessment_scores_by_criteria(submitted["submission_uuid"])
             assert set(scores) == {p["criterion"] for p in assessment["parts"]}
+
+            # The embedded worker dies (the out-of-memory killer, a crash): another
+            # is started, and grading goes on.
+            started = re.search(r"embedded worker started \(pid (\d+)", output.read_text())
+            os.kill(int(started.group(1)), signal.SIGKILL)
+            wait_until(
+                lambda: "embedded worker started again" in log(),
+                timeout=60,
+                what="the embedded worker to be started again",
+                logs=log,
+            )
+            submit_graded(
+                client,
+                "newcomer-2",
+                "Dear council, a garden on the maple street lot would give our street "
+                "shade, vegetables and a safe place for the children to play after school.",
+                log,
+            )
         dashboard = httpx.get(f"{url}/dashboard/", follow_redirects=False)
         assert dashboard.headers["location"].startswith("/dashboard/sign-in")
     finally:

@@ -3,7 +3,8 @@
 On a fresh machine one command gives a working service: the database is migrated, the
 first admin token is created and printed once, the example item shipped in the package is
 loaded into an empty database (trained, with its essays waiting to be graded), and a
-worker process trains and grades while the server runs.
+worker process trains and grades while the server runs; if the worker exits on its own,
+another is started.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import click
 
 from essaygrader.cli.context import local_runtime
 from essaygrader.cli.demo import COURSE_ID, ITEM_ID, find_examples, put_example_item, read_example
-from essaygrader.cli.waiting import start_worker_process, stop_worker_process
+from essaygrader.cli.waiting import SupervisedWorker, start_worker_process
 from essaygrader.domain.audit import Actor
 from essaygrader.errors import InternalError
 from essaygrader.runtime import Runtime
@@ -79,8 +80,11 @@ def serve(
     worker = None
     if not no_worker:
         log_path = runtime.settings.data_dir / "worker.log"
-        worker = start_worker_process(runtime, log_path, concurrency)
-        click.echo(f"embedded worker started (pid {worker.pid}, log: {log_path})", err=True)
+        worker = SupervisedWorker(
+            lambda: start_worker_process(runtime, log_path, concurrency),
+            lambda message: click.echo(message, err=True),
+        )
+        click.echo(f"embedded worker started (pid {worker.process.pid}, log: {log_path})", err=True)
     base = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     click.echo(f"dashboard: {base}/dashboard/  API: {base}/api/v1  docs: {base}/docs")
     sys.stdout.flush()
@@ -104,7 +108,7 @@ def serve(
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if worker is not None:
-            stop_worker_process(worker)
+            worker.stop()
             click.echo("embedded worker stopped", err=True)
 
 

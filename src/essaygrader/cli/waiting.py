@@ -10,8 +10,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -86,6 +87,86 @@ def stop_worker_process(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+class SupervisedWorker:
+    """``serve``'s embedded worker, started again whenever it exits on its own (a crash,
+    the kernel's out-of-memory killer), as systemd's ``Restart=always`` does for a
+    deployed one. The tasks of a worker that died are sent again by the next one's
+    sweeper once they are ``sweep_age_seconds`` old.
+
+    A worker that exits soon after its start is started again after a growing delay
+    (5 s, doubling up to 5 minutes), so a worker that cannot start does not spin.
+
+    Args:
+        start: Starts a worker process.
+        echo: Reports each exit and start.
+    """
+
+    RESTART_SECONDS = 5.0
+    MAX_RESTART_SECONDS = 300.0
+    # A worker that ran this long before exiting is started again after the first delay.
+    STEADY_SECONDS = 60.0
+
+    def __init__(
+        self,
+        start: Callable[[], subprocess.Popen[bytes]],
+        echo: Callable[[str], None],
+        *,
+        check_seconds: float = 1.0,
+    ) -> None:
+        self._start = start
+        self._echo = echo
+        self._check_seconds = check_seconds
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self.restarts = 0
+        self.process = start()
+        self._started_at = time.monotonic()
+        self._watcher = threading.Thread(
+            target=self._watch, name="essaygrader-worker-supervisor", daemon=True
+        )
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        delay = self.RESTART_SECONDS
+        while not self._stopping.wait(self._check_seconds):
+            code = self.process.poll()
+            if code is None:
+                continue
+            ran = time.monotonic() - self._started_at
+            delay = self.RESTART_SECONDS if ran >= self.STEADY_SECONDS else delay
+            self._echo(
+                f"embedded worker (pid {self.process.pid}) exited with {_exit_status(code)} "
+                f"after {ran:.0f} s; starting another in {delay:.0f} s"
+            )
+            if self._stopping.wait(delay):
+                return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                self.process = self._start()
+                self._started_at = time.monotonic()
+                self.restarts += 1
+            self._echo(f"embedded worker started again (pid {self.process.pid})")
+            delay = min(2 * delay, self.MAX_RESTART_SECONDS)
+
+    def stop(self) -> None:
+        """Stop watching, then stop the worker (warm shutdown)."""
+        self._stopping.set()
+        with self._lock:
+            pass  # a start under way has finished: self.process is the last one
+        self._watcher.join(timeout=10)
+        stop_worker_process(self.process)
+
+
+def _exit_status(code: int) -> str:
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code}"
 
 
 def _child_env(runtime: Runtime) -> dict[str, str]:
