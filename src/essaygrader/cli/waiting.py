@@ -145,10 +145,15 @@ class SupervisedWorker:
             with self._lock:
                 if self._stopping.is_set():
                     return
-                self.process = self._start()
                 self._started_at = time.monotonic()
-                self.restarts += 1
-            self._echo(f"embedded worker started again (pid {self.process.pid})")
+                try:
+                    self.process = self._start()
+                except OSError as exc:
+                    # The dead process stays: the next check tries again, later.
+                    self._echo(f"could not start the embedded worker: {exc}")
+                else:
+                    self.restarts += 1
+                    self._echo(f"embedded worker started again (pid {self.process.pid})")
             delay = min(2 * delay, self.MAX_RESTART_SECONDS)
 
     def stop(self) -> None:

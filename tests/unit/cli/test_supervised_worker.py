@@ -86,6 +86,28 @@ def test_the_restart_delay_doubles_and_resets_after_a_steady_run(quick, monkeypa
     assert waits == [0.1, 0.2, 0.4, 0.4, 0.1]
 
 
+def test_a_start_that_fails_is_tried_again(quick):
+    starts = _Starts()
+    said: list[str] = []
+    failures = iter([OSError("no such file")])
+
+    def start() -> subprocess.Popen[bytes]:
+        if len(starts.processes) == 1:
+            failure = next(failures, None)
+            if failure is not None:
+                raise failure
+        return starts()
+
+    worker = SupervisedWorker(start, said.append, check_seconds=0.02)
+    try:
+        os.kill(worker.process.pid, signal.SIGKILL)
+        _wait_for(lambda: worker.restarts == 1)
+    finally:
+        worker.stop()
+    assert "could not start the embedded worker: no such file" in said
+    assert len(starts.processes) == 2
+
+
 def test_stopping_while_a_restart_waits_starts_nothing(monkeypatch):
     monkeypatch.setattr(SupervisedWorker, "RESTART_SECONDS", 30.0)
     starts = _Starts()
