@@ -16,8 +16,17 @@ from tests.conftest import REQUIRE_SERVICES
 pytestmark = pytest.mark.integration
 
 # Whole workers killed mid-grading and mid-training, on every broker and on PostgreSQL,
-# are tests/integration/test_workers.py's; CI time is spent once.
-EMBEDDED = ["pool-child", "broker-outage", "blob-tamper", "duplicate-delivery"]
+# are tests/integration/test_workers.py's; CI time is spent once. Here one is killed
+# with the sweeper at its shipped settings: nothing lost within the round's 3-minute
+# wait means the embedded broker's essays came back by the dead worker's stale
+# heartbeat, not by the 15-minute age.
+EMBEDDED = [
+    "kill-grading-default-sweep",
+    "pool-child",
+    "broker-outage",
+    "blob-tamper",
+    "duplicate-delivery",
+]
 POSTGRES_REDIS = ["broker-outage", "pg-terminate"]
 
 

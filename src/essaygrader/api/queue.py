@@ -64,6 +64,12 @@ class TaskQueue(ABC):
     #: request waits on the broker; queues that run tasks in-process send at once.
     sends_in_background = False
 
+    #: Whether the broker delivers a task again by itself when the worker that took it
+    #: dies (Redis after its visibility timeout, RabbitMQ when the connection drops).
+    #: Where it does not, the sweeper sends the work of a worker whose heartbeat has
+    #: stopped again without waiting for the sweep age.
+    redelivers_lost_tasks = False
+
     def __init__(self, *, grading_batch_size: int = DEFAULT_GRADING_BATCH_SIZE) -> None:
         self.grading_batch_size = grading_batch_size
         self.relay: TaskRelay | None = None

@@ -12,6 +12,10 @@ Faults:
 
 * ``kill-grading`` / ``kill-training``: SIGKILL a worker with its pool at a random point
   of a grading or training task, then start a new one.
+* ``kill-grading-default-sweep``: ``kill-grading`` with the sweeper at its defaults
+  (15-minute age, a sweep a minute, a heartbeat every 10 s), where the other faults
+  sweep at 5 s: on the embedded broker only the dead worker's stale heartbeat can bring
+  its essays back within the round's wait.
 * ``pool-child``: SIGKILL one pool process of a worker, which lives on.
 * ``broker-outage``: stop the broker during a 500-essay submit (Redis: the private
   server is stopped and started again; embedded: the broker file is held under an
@@ -70,6 +74,7 @@ STACKS = ("embedded", "postgres-redis")
 FAULTS = (
     "kill-grading",
     "kill-training",
+    "kill-grading-default-sweep",
     "pool-child",
     "broker-outage",
     "pg-terminate",
@@ -87,6 +92,12 @@ SLOW_ALGORITHMS = (
 # Long enough that only the outbox, not the sweeper, can regrade within the minute.
 OUTAGE_SWEEP_AGE = 600.0
 WAIT_SECONDS = 180.0
+# The sweeper's settings as shipped (the stack's are 5 s and 1 s, to keep rounds short).
+DEFAULT_SWEEP = {
+    "SWEEP_AGE_SECONDS": "900",
+    "SWEEP_INTERVAL_SECONDS": "60",
+    "WORKER_HEARTBEAT_SECONDS": "10",
+}
 
 
 @dataclass
@@ -590,6 +601,7 @@ def s3_outage(round_: Round, rng: random.Random) -> datetime:
 SCENARIOS: dict[str, tuple[Callable[[Round, random.Random], datetime], dict[str, str]]] = {
     "kill-grading": (kill_grading, {}),
     "kill-training": (kill_training, {}),
+    "kill-grading-default-sweep": (kill_grading, DEFAULT_SWEEP),
     "pool-child": (pool_child, {}),
     "broker-outage": (broker_outage, {"SWEEP_AGE_SECONDS": str(OUTAGE_SWEEP_AGE)}),
     "pg-terminate": (pg_terminate, {}),

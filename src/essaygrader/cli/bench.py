@@ -94,7 +94,8 @@ def load(**options: Any) -> None:
     "--faults",
     default="all",
     show_default=True,
-    help="Comma-separated: kill-grading, kill-training, pool-child, broker-outage, "
+    help="Comma-separated: kill-grading, kill-training, kill-grading-default-sweep, "
+    "pool-child, broker-outage, "
     "pg-terminate, blob-tamper, duplicate-delivery, s3-outage (needs moto's server).",
 )
 @click.option("--rounds", type=click.IntRange(1, 1000), default=3, show_default=True)

@@ -92,8 +92,8 @@ def stop_worker_process(process: subprocess.Popen[bytes]) -> None:
 class SupervisedWorker:
     """``serve``'s embedded worker, started again whenever it exits on its own (a crash,
     the kernel's out-of-memory killer), as systemd's ``Restart=always`` does for a
-    deployed one. The tasks of a worker that died are sent again by the next one's
-    sweeper once they are ``sweep_age_seconds`` old.
+    deployed one. The tasks a worker that died had started are sent again by the next
+    one's sweeper once the dead one's heartbeat is stale.
 
     A worker that exits soon after its start is started again after a growing delay
     (5 s, doubling up to 5 minutes), so a worker that cannot start does not spin.

@@ -162,3 +162,20 @@ def waiting(model: type[GradingWorkflowRecord]) -> ColumnElement[bool]:
 def scheduled_before(model: WorkflowModel, cutoff: datetime) -> ColumnElement[bool]:
     """Open workflows last scheduled before ``cutoff``: the sweeper's candidates."""
     return and_(open_(model), model.scheduled_at.is_not(None), model.scheduled_at < cutoff)
+
+
+def started_by_dead_worker(
+    model: WorkflowModel, alive: set[str], started_before: datetime
+) -> ColumnElement[bool]:
+    """Open workflows whose latest attempt, started since they were last scheduled and
+    before ``started_before``, belongs to a worker not in ``alive`` (its heartbeat has
+    stopped): on a broker that does not deliver a dead worker's tasks again, nothing
+    else will finish them."""
+    return and_(
+        open_(model),
+        model.scheduled_at.is_not(None),
+        model.started_by.is_not(None),
+        model.started_by.not_in(sorted(alive)),
+        model.started_at >= model.scheduled_at,
+        model.started_at < started_before,
+    )

@@ -191,6 +191,12 @@ class CeleryTaskQueue(TaskQueue):
             )
         return sent
 
+    @property
+    def redelivers_lost_tasks(self) -> bool:  # type: ignore[override]
+        # The SQLite broker hides a delivered message for good; the others give back a
+        # dead consumer's unacknowledged messages (late acknowledgement).
+        return bool(self.app.conf.broker_transport != sqlite_broker.TRANSPORT)
+
     def tidy(self) -> int:
         url = self.app.conf.broker_url
         if self.app.conf.broker_transport == sqlite_broker.TRANSPORT:

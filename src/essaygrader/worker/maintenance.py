@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from essaygrader.algorithms.registry import AlgorithmRegistry
@@ -33,6 +33,7 @@ from essaygrader.db.workflows import (
     open_,
     out_of_attempts,
     scheduled_before,
+    started_by_dead_worker,
     waiting,
 )
 from essaygrader.domain.workflow import TaskType
@@ -94,9 +95,11 @@ class WorkerMaintenanceAPI:
         a broker lost (the SQLite broker when a worker is killed, or a broker that was
         down when the task was sent). A workflow whose latest attempt is running is left
         alone: its worker is alive (a fresh heartbeat) and the attempt is younger than the
-        task type's hard time limit. Waiting grading workflows whose item has gained
-        classifiers are given them. A workflow started ``max_attempts`` times is marked
-        failed instead of queued again.
+        task type's hard time limit. On a broker that does not deliver a dead worker's
+        tasks again (the SQLite broker), an attempt whose worker's heartbeat has stopped
+        is queued again at once, whatever its age. Waiting grading workflows whose item
+        has gained classifiers are given them. A workflow started ``max_attempts`` times
+        is marked failed instead of queued again.
 
         Args:
             older_than: Seconds since scheduling; defaults to the ``sweep_age_seconds``
@@ -115,14 +118,19 @@ class WorkerMaintenanceAPI:
             cutoff = now - timedelta(seconds=age)
             counts["released"] = _release_stragglers(session, cutoff, now, limit)
             alive = self._live_workers(session, now)
+            # Started before the window in which a live worker must have been heard.
+            dead_before = now - timedelta(seconds=3 * self.settings.worker_heartbeat_seconds)
             models: dict[TaskType, WorkflowModel] = {
                 TaskType.TRAIN: TrainingWorkflowRecord,
                 TaskType.GRADE: GradingWorkflowRecord,
             }
             for task_type, model in models.items():
+                candidates = scheduled_before(model, cutoff)
+                if not self.task_queue.redelivers_lost_tasks:
+                    candidates = or_(candidates, started_by_dead_worker(model, alive, dead_before))
                 stale: Sequence[WorkflowRecord] = session.scalars(  # type: ignore[assignment]
                     select(model)
-                    .where(scheduled_before(model, cutoff))
+                    .where(candidates)
                     .order_by(model.scheduled_at)
                     .limit(limit)
                     .with_for_update(skip_locked=True, of=model)

@@ -238,3 +238,47 @@ def test_sweeper_leaves_running_work_alone_while_its_worker_lives(make_runtime, 
     assert worker.sweep(older_than=0)["training"] == 1
     queue.join()
     assert api.is_training_workflow_complete(uuid)
+
+
+def test_a_dead_workers_attempt_is_swept_at_once_where_the_broker_will_not(
+    make_runtime, settings
+):
+    from datetime import timedelta
+
+    from essaygrader.db.models import GradingWorkflowRecord
+
+    runtime = make_runtime(settings)
+    api, queue, worker = runtime.client, runtime.task_queue, runtime.worker
+    assert not queue.redelivers_lost_tasks  # like the SQLite broker
+    api.create_item("c", "i", RUBRIC)
+    api.train_classifiers("c", "i", examples(30))
+    queue.join()
+    uuid = api.submit("c", "i", "s1", essay(40))["grading_workflow_uuid"]
+    queue.pending.clear()
+    worker.heartbeat("worker-1", ["grading"])
+    worker.begin_grading([uuid], worker_name="worker-1")
+
+    def started_ago(seconds: float) -> None:
+        with runtime.database.transaction() as session:
+            record = session.get(GradingWorkflowRecord, uuid)
+            record.started_at -= timedelta(seconds=seconds)
+            record.scheduled_at = record.started_at
+
+    heard = 3 * settings.worker_heartbeat_seconds
+    assert heard < settings.sweep_age_seconds
+    started_ago(heard + 1)
+    assert worker.sweep()["grading"] == 0  # its worker is alive
+    worker.forget_worker("worker-1")
+    assert worker.sweep()["grading"] == 1  # dead: long before the sweep age
+    assert worker.sweep()["grading"] == 0  # queued again: not twice
+    # A new attempt by a worker not heard from yet is given the heartbeat window.
+    worker.begin_grading([uuid], worker_name="worker-2")
+    assert worker.sweep()["grading"] == 0
+    started_ago(heard + 1)
+    # A broker that delivers a dead worker's task again is left to do so.
+    queue.redelivers_lost_tasks = True
+    assert worker.sweep()["grading"] == 0
+    queue.redelivers_lost_tasks = False
+    assert worker.sweep()["grading"] == 1
+    queue.join()
+    assert api.is_grading_workflow_complete(uuid)

@@ -117,3 +117,21 @@ def test_the_single_id_task_of_earlier_versions_still_grades(tmp_path):
         assert set(statuses.values()) == {"complete"}
     finally:
         runtime.close()
+
+
+@pytest.mark.parametrize(
+    ("broker_url", "redelivers"),
+    [
+        ("", False),  # the embedded SQLite broker
+        ("redis://127.0.0.1:6379/0", True),
+        ("amqp://guest:guest@127.0.0.1:5672//", True),
+    ],
+)
+def test_only_the_sqlite_broker_leaves_a_dead_workers_tasks_to_the_sweeper(
+    tmp_path, broker_url, redelivers
+):
+    runtime = Runtime(Settings(data_dir=tmp_path, broker_url=broker_url))
+    try:
+        assert runtime.task_queue.redelivers_lost_tasks is redelivers
+    finally:
+        runtime.close()
