@@ -94,9 +94,8 @@ OUTAGE_SWEEP_AGE = 600.0
 WAIT_SECONDS = 180.0
 # The sweeper's settings as shipped (the stack's are 5 s and 1 s, to keep rounds short).
 DEFAULT_SWEEP = {
-    "SWEEP_AGE_SECONDS": "900",
-    "SWEEP_INTERVAL_SECONDS": "60",
-    "WORKER_HEARTBEAT_SECONDS": "10",
+    name.upper(): str(getattr(Settings, name))
+    for name in ("sweep_age_seconds", "sweep_interval_seconds", "worker_heartbeat_seconds")
 }
 
 

@@ -119,7 +119,6 @@ class SupervisedWorker:
         self._echo = echo
         self._check_seconds = check_seconds
         self._stopping = threading.Event()
-        self._lock = threading.Lock()
         self.restarts = 0
         self.process = start()
         self._started_at = time.monotonic()
@@ -142,26 +141,23 @@ class SupervisedWorker:
             )
             if self._stopping.wait(delay):
                 return
-            with self._lock:
-                if self._stopping.is_set():
-                    return
-                self._started_at = time.monotonic()
-                try:
-                    self.process = self._start()
-                except OSError as exc:
-                    # The dead process stays: the next check tries again, later.
-                    self._echo(f"could not start the embedded worker: {exc}")
-                else:
-                    self.restarts += 1
-                    self._echo(f"embedded worker started again (pid {self.process.pid})")
+            self._started_at = time.monotonic()
+            try:
+                self.process = self._start()
+            except OSError as exc:
+                # The dead process stays: the next check tries again, later.
+                self._echo(f"could not start the embedded worker: {exc}")
+            else:
+                self.restarts += 1
+                self._echo(f"embedded worker started again (pid {self.process.pid})")
             delay = min(2 * delay, self.MAX_RESTART_SECONDS)
 
     def stop(self) -> None:
         """Stop watching, then stop the worker (warm shutdown)."""
         self._stopping.set()
-        with self._lock:
-            pass  # a start under way has finished: self.process is the last one
-        self._watcher.join(timeout=10)
+        # Every wait of the watcher ends at once; a start under way finishes first, so
+        # self.process is then the last worker started.
+        self._watcher.join()
         stop_worker_process(self.process)
 
 

@@ -192,14 +192,18 @@ class CeleryTaskQueue(TaskQueue):
         return sent
 
     @property
+    def _on_sqlite_broker(self) -> bool:
+        return bool(self.app.conf.broker_transport == sqlite_broker.TRANSPORT)
+
+    @property
     def redelivers_lost_tasks(self) -> bool:  # type: ignore[override]
         # The SQLite broker hides a delivered message for good; the others give back a
         # dead consumer's unacknowledged messages (late acknowledgement).
-        return bool(self.app.conf.broker_transport != sqlite_broker.TRANSPORT)
+        return not self._on_sqlite_broker
 
     def tidy(self) -> int:
         url = self.app.conf.broker_url
-        if self.app.conf.broker_transport == sqlite_broker.TRANSPORT:
+        if self._on_sqlite_broker:
             return sqlite_broker.delete_delivered(f"sqla+{url}")
         return 0
 

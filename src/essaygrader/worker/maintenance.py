@@ -117,9 +117,10 @@ class WorkerMaintenanceAPI:
             now = utcnow()
             cutoff = now - timedelta(seconds=age)
             counts["released"] = _release_stragglers(session, cutoff, now, limit)
-            alive = self._live_workers(session, now)
-            # Started before the window in which a live worker must have been heard.
-            dead_before = now - timedelta(seconds=3 * self.settings.worker_heartbeat_seconds)
+            # A live worker has been heard within this window; an attempt started before
+            # it by a worker not heard since is dead.
+            heard_since = now - timedelta(seconds=3 * self.settings.worker_heartbeat_seconds)
+            alive = self._workers_heard_since(session, heard_since)
             models: dict[TaskType, WorkflowModel] = {
                 TaskType.TRAIN: TrainingWorkflowRecord,
                 TaskType.GRADE: GradingWorkflowRecord,
@@ -127,7 +128,7 @@ class WorkerMaintenanceAPI:
             for task_type, model in models.items():
                 candidates = scheduled_before(model, cutoff)
                 if not self.task_queue.redelivers_lost_tasks:
-                    candidates = or_(candidates, started_by_dead_worker(model, alive, dead_before))
+                    candidates = or_(candidates, started_by_dead_worker(model, alive, heard_since))
                 stale: Sequence[WorkflowRecord] = session.scalars(  # type: ignore[assignment]
                     select(model)
                     .where(candidates)
@@ -161,8 +162,7 @@ class WorkerMaintenanceAPI:
             log.info("sweep: %s", counts)
         return counts
 
-    def _live_workers(self, session: Session, now: datetime) -> set[str]:
-        since = now - timedelta(seconds=3 * self.settings.worker_heartbeat_seconds)
+    def _workers_heard_since(self, session: Session, since: datetime) -> set[str]:
         return set(
             session.scalars(
                 select(WorkerHeartbeatRecord.name).where(WorkerHeartbeatRecord.last_seen >= since)

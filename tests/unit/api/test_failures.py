@@ -240,9 +240,7 @@ def test_sweeper_leaves_running_work_alone_while_its_worker_lives(make_runtime, 
     assert api.is_training_workflow_complete(uuid)
 
 
-def test_a_dead_workers_attempt_is_swept_at_once_where_the_broker_will_not(
-    make_runtime, settings
-):
+def test_a_dead_workers_attempt_is_swept_at_once_where_the_broker_will_not(make_runtime, settings):
     from datetime import timedelta
 
     from essaygrader.db.models import GradingWorkflowRecord
